@@ -1,0 +1,66 @@
+"""The ``srgan`` command: ``srgan eval | train | upscale | export | mos | data``.
+
+Each sub-command lives in the module of its idea, which provides
+``add_arguments(parser)`` and ``main(args) -> int``.  Errors the user can fix
+(a missing folder, an unreadable image, a bad option) are reported as one line
+on stderr with exit status 2, never as a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "eval": ("srgan_lib.evaluate", "evaluate SR methods on benchmark sets (PSNR/SSIM on Y, paper protocol)"),
+    "train": ("srgan_lib.train", "train SRResNet / SRGAN presets (resumable)"),
+    "upscale": ("srgan_lib.upscale", "upscale images or folders with a trained generator (tiled)"),
+    "export": ("srgan_lib.export", "export a trained generator (.keras, SavedModel, ONNX)"),
+    "mos": ("srgan_lib.mos", "prepare, rate and aggregate a mean-opinion-score study"),
+    "data": ("srgan_lib.data", "list, download and verify the standard datasets"),
+}
+
+
+class UserError(Exception):
+    """An error caused by the user's input; printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="srgan", description="SRGAN (Ledig et al., CVPR 2017) in Keras 3")
+    from srgan_lib import __version__
+    parser.add_argument("--version", action="version", version=f"srgan-lib {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        # Sub-command arguments are added lazily: only the chosen module is imported.
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # First pass: find the sub-command, then let its module add its own arguments.
+    if argv and argv[0] in COMMANDS and not argv[0].startswith("-"):
+        module = importlib.import_module(COMMANDS[argv[0]][0])
+        sub = argparse.ArgumentParser(prog=f"srgan {argv[0]}", description=COMMANDS[argv[0]][1])
+        module.add_arguments(sub)
+        args = sub.parse_args(argv[1:])
+        try:
+            return int(module.main(args) or 0)
+        except UserError as exc:
+            print(f"srgan {argv[0]}: error: {exc}", file=sys.stderr)
+            return 2
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError, ValueError) as exc:
+            print(f"srgan {argv[0]}: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"srgan {argv[0]}: interrupted", file=sys.stderr)
+            return 130
+    parser.parse_args(argv)  # prints usage / errors for unknown commands
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

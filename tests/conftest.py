@@ -1,0 +1,41 @@
+"""Shared fixtures.  Data and VGG weights come from the environment (see scripts/env.sh):
+SRGAN_DATA_DIR (e.g. ../shared/datasets) and SRGAN_VGG19_WEIGHTS; tests that need them skip
+when they are absent.  Slow tests run only with SRGAN_SLOW_TESTS=1 (``make test-slow``)."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("SRGAN_SLOW_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with SRGAN_SLOW_TESTS=1 (make test-slow)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    d = os.environ.get("SRGAN_DATA_DIR")
+    if not d or not Path(d).is_dir():
+        pytest.skip("SRGAN_DATA_DIR is not set (the benchmark images are not available)")
+    return Path(d)
+
+
+@pytest.fixture(scope="session")
+def vgg_weights() -> Path:
+    f = os.environ.get("SRGAN_VGG19_WEIGHTS")
+    if not f or not Path(f).is_file():
+        pytest.skip("SRGAN_VGG19_WEIGHTS is not set (VGG19 ImageNet weights are not available)")
+    return Path(f)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
