@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Check the book's notebooks before they are committed or built.
+
+    python scripts/check_notebooks.py          # exit 1 and list the problems
+    python scripts/check_notebooks.py --fix    # strip outputs and rewrite the repository links
+
+Checks every ``book/*.ipynb``:
+
+* committed without outputs: no outputs, no execution counts (the book build and CI execute them);
+* the Colab badge of the first cell and the ``SRGAN_REPO = "..."`` line of the Colab install cell point
+  at ``repository.url`` / ``repository.branch`` of ``_config.yml`` (the ONE place the URL is set; the
+  launch buttons and the repository button of the site read it directly);
+* the chapter skeleton: a ``parameters``-tagged cell defining ``MODE = os.environ.get("SRGAN_MODE", ...)``,
+  a Colab-only install cell, a "Summary" and an "Exercises" section with solutions in dropdowns.
+
+``--fix`` strips outputs/execution counts and rewrites the badge and the install URL from _config.yml.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BADGE_IMG = "https://colab.research.google.com/assets/colab-badge.svg"
+BADGE_RE = re.compile(r"\(https://colab\.research\.google\.com/github/([^)\s]+)\)")
+REPO_RE = re.compile(r'^SRGAN_REPO = "([^"]*)"', re.M)
+
+
+def read_config(root: Path = ROOT) -> tuple[str, str]:
+    """(repository.url, repository.branch) of _config.yml (a tiny parser: no yaml dependency needed)."""
+    text = (root / "_config.yml").read_text(encoding="utf-8")
+    m = re.search(r"^repository:\s*\n((?:[ \t]+.*\n?)+)", text, re.M)
+    if not m:
+        raise SystemExit("_config.yml has no repository: section")
+    block = m.group(1)
+    url = re.search(r"^\s+url:\s*(\S+)", block, re.M)
+    branch = re.search(r"^\s+branch:\s*(\S+)", block, re.M)
+    return url.group(1).strip("'\"").rstrip("/"), (branch.group(1).strip("'\"") if branch else "main")
+
+
+def notebooks(root: Path = ROOT) -> list[Path]:
+    return sorted((root / "book").glob("*.ipynb"))
+
+
+def colab_url(repo_url: str, branch: str, rel_path: str) -> str:
+    slug = repo_url.split("github.com/", 1)[-1].rstrip("/")
+    return f"https://colab.research.google.com/github/{slug}/blob/{branch}/{rel_path}"
+
+
+def badge_markdown(repo_url: str, branch: str, rel_path: str) -> str:
+    return f"[![Open In Colab]({BADGE_IMG})]({colab_url(repo_url, branch, rel_path)})"
+
+
+def _src(cell) -> str:
+    s = cell.get("source", "")
+    return "".join(s) if isinstance(s, list) else s
+
+
+def check_links(root: Path, repo_url: str, branch: str = "main") -> list[str]:
+    """Problems with the badge / install URL of every notebook (empty list: all agree with _config.yml)."""
+    repo_url = repo_url.rstrip("/")
+    problems = []
+    for nb_path in notebooks(root):
+        rel = nb_path.relative_to(root).as_posix()
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        cells = nb.get("cells", [])
+        want = colab_url(repo_url, branch, rel)
+        first = _src(cells[0]) if cells else ""
+        found = ["https://colab.research.google.com/github/" + m for m in BADGE_RE.findall(first)]
+        if not found:
+            problems.append(f"{rel}: the first cell has no Colab badge (want {want})")
+        elif any(f != want for f in found):
+            problems.append(f"{rel}: Colab badge points at {found[0]}, _config.yml says {want}")
+        repos = [m for c in cells if c.get("cell_type") == "code" for m in REPO_RE.findall(_src(c))]
+        if not repos:
+            problems.append(f"{rel}: no Colab install cell (a line SRGAN_REPO = \"{repo_url}\")")
+        elif any(r.rstrip("/") != repo_url for r in repos):
+            problems.append(f"{rel}: install cell uses {repos[0]}, _config.yml says {repo_url}")
+    return problems
+
+
+def check_outputs(root: Path = ROOT) -> list[str]:
+    problems = []
+    for nb_path in notebooks(root):
+        rel = nb_path.relative_to(root).as_posix()
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        for i, c in enumerate(nb.get("cells", [])):
+            if c.get("cell_type") != "code":
+                continue
+            if c.get("outputs"):
+                problems.append(f"{rel}: cell {i} has outputs (commit notebooks without outputs; --fix strips them)")
+            if c.get("execution_count") is not None:
+                problems.append(f"{rel}: cell {i} has an execution count (--fix clears it)")
+    return problems
+
+
+def check_structure(root: Path = ROOT) -> list[str]:
+    problems = []
+    for nb_path in notebooks(root):
+        rel = nb_path.relative_to(root).as_posix()
+        cells = json.loads(nb_path.read_text(encoding="utf-8")).get("cells", [])
+        params = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+        if not params or 'os.environ.get("SRGAN_MODE"' not in _src(params[0]):
+            problems.append(f"{rel}: no parameters-tagged cell with MODE = os.environ.get(\"SRGAN_MODE\", ...)")
+        if not any('"google.colab" in sys.modules' in _src(c) for c in cells if c.get("cell_type") == "code"):
+            problems.append(f"{rel}: no Colab-only install cell (if \"google.colab\" in sys.modules: ...)")
+        md = "\n".join(_src(c) for c in cells if c.get("cell_type") == "markdown")
+        for heading in ("## Summary", "## Exercises"):
+            if heading not in md:
+                problems.append(f"{rel}: no '{heading}' section")
+        if "dropdown" not in md:
+            problems.append(f"{rel}: exercise solutions are not in dropdowns")
+    return problems
+
+
+def fix(root: Path, repo_url: str, branch: str) -> None:
+    for nb_path in notebooks(root):
+        rel = nb_path.relative_to(root).as_posix()
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        for c in nb.get("cells", []):
+            if c.get("cell_type") == "code":
+                c["outputs"], c["execution_count"] = [], None
+                src = _src(c)
+                src = REPO_RE.sub(f'SRGAN_REPO = "{repo_url}"', src)
+                c["source"] = src.splitlines(keepends=True)
+        if nb.get("cells"):
+            first = _src(nb["cells"][0])
+            new = re.sub(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)", badge_markdown(repo_url, branch, rel), first)
+            nb["cells"][0]["source"] = new.splitlines(keepends=True)
+        nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--fix", action="store_true", help="strip outputs and rewrite the links from _config.yml")
+    ap.add_argument("--root", type=Path, default=ROOT)
+    args = ap.parse_args(argv)
+    url, branch = read_config(args.root)
+    if args.fix:
+        fix(args.root, url, branch)
+    problems = check_outputs(args.root) + check_links(args.root, url, branch) + check_structure(args.root)
+    for p in problems:
+        print(p, file=sys.stderr)
+    n = len(notebooks(args.root))
+    if problems:
+        print(f"check_notebooks: {len(problems)} problem(s) in {n} notebook(s)", file=sys.stderr)
+        return 1
+    print(f"check_notebooks: {n} notebook(s) OK (no outputs; links match {url} @ {branch})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""SRResNet generator and SRGAN discriminator (Ledig et al., CVPR 2017, Fig. 4).
+
+Value ranges (paper, Sec. 3.2): the generator takes LR images scaled to [0, 1] and
+produces HR images in [-1, 1] (tanh output).  The discriminator takes HR-range images
+([-1, 1]) and returns *logits* (no sigmoid): the losses in :mod:`srgan_lib.losses` work on
+logits so that they stay finite for confident predictions.
+
+Generator (``srresnet``), Fig. 4 top::
+
+    LR -> conv9x9(64) -> PReLU ---------------------------------+  (long skip)
+       -> B x [conv3x3(64) -> BN -> PReLU -> conv3x3(64) -> BN -> + skip]
+       -> conv3x3(64) -> BN -> + long skip
+       -> log2(scale) x [conv3x3(256) -> pixel shuffle x2 -> PReLU]
+       -> conv9x9(3) -> tanh -> SR
+
+PReLU has one learned slope per channel (``shared_axes=[1, 2]``), so the model is fully
+convolutional and accepts LR images of any height and width.
+
+``upsample="nearest"`` replaces each sub-pixel block by a *resize-convolution* (Odena et
+al., "Deconvolution and Checkerboard Artifacts", Distill 2016)::
+
+    UpSampling2D(2, nearest) -> conv3x3(filters) -> PReLU
+
+This is the upsampler of the seed blog's Keras reproduction (which used nearest-neighbour
+``UpSampling2D``) with two deliberate changes: the convolution comes *after* the
+upsampling and maps ``filters -> filters`` channels (the seed convolved to 256 channels
+first and kept 256 channels through both blocks), and PReLU is used instead of ReLU.  With
+this choice every upsampling block of both variants outputs ``filters`` channels, so the
+two generators differ only in the upsampling operator (learned sub-pixel convolution vs.
+fixed nearest-neighbour resize) and are directly comparable.
+
+Discriminator (``discriminator``), Fig. 4 bottom: eight conv3x3 layers with
+64-64-128-128-256-256-512-512 filters and strides 1-2-1-2-1-2-1-2, LeakyReLU(0.2), batch
+normalisation on every convolution except the first.  ``head="dense"`` is the paper's head
+(Flatten -> Dense(1024) -> LeakyReLU(0.2) -> Dense(1)), one logit per image, shape (N, 1).
+``head="patch"`` is the seed blog's PatchGAN-style variant: the same convolutional trunk
+followed by a single conv3x3 with one output channel, giving one score per
+16x16-pixel-strided receptive field, shape (N, H/16, W/16, 1).  The seed trained it with
+least-squares targets (see :func:`srgan_lib.losses.lsgan_discriminator_loss`); the patch
+head is fully convolutional and accepts any input size (``input_shape`` may contain None).
+
+Exact parameter counts (``model.count_params()``, including the BN moving statistics):
+
+- ``srresnet()`` (scale 4, 16 blocks, 64 filters): 1,554,883 (1,550,659 trainable)
+- ``srresnet(upsample="nearest")``: 1,333,315
+- ``srresnet(scale=2)``: 1,407,107; ``srresnet(scale=8)``: 1,702,659
+- ``discriminator()`` (96x96x3, dense head): 23,569,217
+- ``discriminator(head="patch")`` (any input size): 4,697,409
+"""
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+__all__ = [
+    "PixelShuffle", "srresnet", "discriminator",
+    "lr_from_uint8", "hr_from_uint8", "hr_to_uint8", "lr_to_uint8", "super_resolve",
+]
+
+UPSAMPLE_MODES = ("subpixel", "nearest")
+DISCRIMINATOR_HEADS = ("dense", "patch")
+
+
+@keras.saving.register_keras_serializable(package="srgan_lib")
+class PixelShuffle(layers.Layer):
+    """Sub-pixel convolution's rearrangement ("pixel shuffle", Shi et al., CVPR 2016).
+
+    (N, H, W, C*r*r) -> (N, H*r, W*r, C) with the TensorFlow ``depth_to_space`` ordering:
+    ``out[n, h*r + i, w*r + j, c] = in[n, h, w, (i*r + j)*C + c]``.  Implemented with
+    :func:`keras.ops.depth_to_space` (available since Keras 3.x), so it runs on every
+    backend.
+    """
+
+    def __init__(self, block_size: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.block_size = int(block_size)
+
+    def call(self, x):
+        return ops.depth_to_space(x, self.block_size, data_format="channels_last")
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        r = self.block_size
+        return (n, None if h is None else h * r, None if w is None else w * r,
+                None if c is None else c // (r * r))
+
+    def get_config(self):
+        return {**super().get_config(), "block_size": self.block_size}
+
+
+def _prelu(name):
+    return layers.PReLU(shared_axes=[1, 2], name=name)
+
+
+def srresnet(scale: int = 4, num_blocks: int = 16, filters: int = 64,
+             upsample: str = "subpixel", name: str = "srresnet",
+             bn_momentum: float = 0.99) -> keras.Model:
+    """Build the SRResNet generator of Fig. 4 (also SRGAN's generator).
+
+    Args:
+        scale: upscaling factor, 2, 4 or 8 (``log2(scale)`` x2 upsampling blocks).
+        num_blocks: number of residual blocks B (16 in the paper).
+        filters: feature channels (64 in the paper).
+        upsample: ``"subpixel"`` (paper: conv to 4*filters channels + pixel shuffle) or
+            ``"nearest"`` (resize-convolution, see the module docstring).
+        name: model name.
+        bn_momentum: momentum of the batch-normalisation moving statistics.
+
+    Returns:
+        A functional ``keras.Model`` mapping (N, h, w, 3) LR in [0, 1] to
+        (N, h*scale, w*scale, 3) HR in [-1, 1]; h and w can be anything.
+    """
+    if scale not in (2, 4, 8):
+        raise ValueError(f"srresnet: scale must be 2, 4 or 8 (got {scale!r})")
+    if upsample not in UPSAMPLE_MODES:
+        raise ValueError(f"srresnet: upsample must be one of {UPSAMPLE_MODES} (got {upsample!r})")
+    if int(num_blocks) < 0 or int(filters) < 1:
+        raise ValueError(f"srresnet: need num_blocks >= 0 and filters >= 1 "
+                         f"(got num_blocks={num_blocks!r}, filters={filters!r})")
+    num_blocks, filters = int(num_blocks), int(filters)
+
+    lr = keras.Input(shape=(None, None, 3), name="lr")
+    x = layers.Conv2D(filters, 9, padding="same", name="head_conv")(lr)
+    x = _prelu("head_prelu")(x)
+    head = x
+    for b in range(num_blocks):
+        p = f"res{b + 1}"
+        y = layers.Conv2D(filters, 3, padding="same", name=f"{p}_conv1")(x)
+        y = layers.BatchNormalization(momentum=bn_momentum, name=f"{p}_bn1")(y)
+        y = _prelu(f"{p}_prelu")(y)
+        y = layers.Conv2D(filters, 3, padding="same", name=f"{p}_conv2")(y)
+        y = layers.BatchNormalization(momentum=bn_momentum, name=f"{p}_bn2")(y)
+        x = layers.Add(name=f"{p}_add")([x, y])
+    x = layers.Conv2D(filters, 3, padding="same", name="body_conv")(x)
+    x = layers.BatchNormalization(momentum=bn_momentum, name="body_bn")(x)
+    x = layers.Add(name="long_skip")([head, x])
+    for u in range(int(round(math.log2(scale)))):
+        p = f"up{u + 1}"
+        if upsample == "subpixel":
+            x = layers.Conv2D(filters * 4, 3, padding="same", name=f"{p}_conv")(x)
+            x = PixelShuffle(2, name=f"{p}_shuffle")(x)
+        else:
+            x = layers.UpSampling2D(2, interpolation="nearest", name=f"{p}_nearest")(x)
+            x = layers.Conv2D(filters, 3, padding="same", name=f"{p}_conv")(x)
+        x = _prelu(f"{p}_prelu")(x)
+    sr = layers.Conv2D(3, 9, padding="same", activation="tanh", name="tail_conv")(x)
+    return keras.Model(lr, sr, name=name)
+
+
+def discriminator(input_shape=(96, 96, 3), head: str = "dense", name: str = "discriminator",
+                  bn_momentum: float = 0.99) -> keras.Model:
+    """Build the SRGAN discriminator of Fig. 4 (``head="dense"``) or the seed's PatchGAN
+    variant (``head="patch"``).  Outputs logits / scores, never probabilities.
+
+    Args:
+        input_shape: (H, W, 3) of the HR patches; the dense head needs fixed H and W
+            (Flatten), the patch head accepts None.
+        head: ``"dense"`` -> (N, 1) logits; ``"patch"`` -> (N, ceil(H/16), ceil(W/16), 1).
+    """
+    if head not in DISCRIMINATOR_HEADS:
+        raise ValueError(f"discriminator: head must be one of {DISCRIMINATOR_HEADS} (got {head!r})")
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3:
+        raise ValueError(f"discriminator: input_shape must be (H, W, C) (got {input_shape!r})")
+    if head == "dense" and (input_shape[0] is None or input_shape[1] is None):
+        raise ValueError("discriminator: the dense head needs a fixed input size "
+                         f"(got input_shape={input_shape!r}); use head='patch' for any size")
+
+    hr = keras.Input(shape=input_shape, name="hr")
+    x = hr
+    spec = [(64, 1), (64, 2), (128, 1), (128, 2), (256, 1), (256, 2), (512, 1), (512, 2)]
+    for i, (f, s) in enumerate(spec):
+        p = f"d{i + 1}"
+        x = layers.Conv2D(f, 3, strides=s, padding="same", name=f"{p}_conv")(x)
+        if i > 0:
+            x = layers.BatchNormalization(momentum=bn_momentum, name=f"{p}_bn")(x)
+        x = layers.LeakyReLU(negative_slope=0.2, name=f"{p}_lrelu")(x)
+    if head == "dense":
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(1024, name="fc1")(x)
+        x = layers.LeakyReLU(negative_slope=0.2, name="fc1_lrelu")(x)
+        out = layers.Dense(1, name="logit")(x)
+    else:
+        out = layers.Conv2D(1, 3, padding="same", name="patch_logits")(x)
+    return keras.Model(hr, out, name=name)
+
+
+# ----------------------------------------------------------------------------------------
+# numpy helpers for the value ranges (LR in [0, 1], HR in [-1, 1])
+
+def lr_from_uint8(x) -> np.ndarray:
+    """uint8 (0..255) -> float32 in [0, 1] (generator input range)."""
+    return np.asarray(x).astype(np.float32) / np.float32(255.0)
+
+
+def hr_from_uint8(x) -> np.ndarray:
+    """uint8 (0..255) -> float32 in [-1, 1] (generator output / discriminator input range)."""
+    return np.asarray(x).astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+
+
+def hr_to_uint8(y) -> np.ndarray:
+    """float in [-1, 1] -> uint8, ``round((y + 1) * 127.5)`` clipped to 0..255."""
+    y = np.asarray(y, dtype=np.float64)
+    return np.clip(np.round((y + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def lr_to_uint8(x) -> np.ndarray:
+    """float in [0, 1] -> uint8, ``round(x * 255)`` clipped to 0..255."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)
+
+
+def super_resolve(generator, lr_uint8, batch: bool = False) -> np.ndarray:
+    """Whole-image inference: uint8 LR (H, W, 3) -> uint8 SR (H*s, W*s, 3).
+
+    With ``batch=True`` the input is (N, H, W, 3) and the output (N, H*s, W*s, 3).  The
+    generator is called with ``training=False`` (BN uses its moving statistics).  For very
+    large images use :func:`srgan_lib.upscale.upscale`, which tiles.
+    """
+    x = np.asarray(lr_uint8)
+    want = 4 if batch else 3
+    if x.ndim != want or x.shape[-1] != 3:
+        shape = "(N, H, W, 3)" if batch else "(H, W, 3)"
+        raise ValueError(f"super_resolve: expected an RGB uint8 array of shape {shape} "
+                         f"(got shape {x.shape})")
+    if x.dtype != np.uint8:
+        raise ValueError(f"super_resolve: expected dtype uint8 (got {x.dtype})")
+    inp = lr_from_uint8(x if batch else x[None])
+    out = ops.convert_to_numpy(generator(inp, training=False))
+    sr = hr_to_uint8(out)
+    return sr if batch else sr[0]

@@ -1,0 +1,189 @@
+"""The built book (_build/html, `make book`) in a real headless Chromium.
+
+Opens chapter pages through the DevTools protocol and checks that the math was typeset by MathJax,
+every local image (the figures) loaded, and the page logged no console errors or exceptions; saves a
+full-page screenshot to _build/screenshots/ (the CI artefact).  Skips when the site is not built or
+Chromium is absent (Debian: `apt-get install -y chromium`).
+
+Resources from other hosts (the Colab badge image, a CDN) cannot load on an offline machine; their
+network failures are reported but are not errors here.  The site uses a local MathJax when the build
+found one (book/_ext/srgan_book_ext.py); with the CDN MathJax offline, the MathJax check skips.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+PAGES = ["book/01_degradation.html", "book/06_evaluation.html", "book/02_srresnet.html",
+         "book/03_perceptual_loss.html", "book/04_discriminator.html", "book/05_gan_training.html",
+         "book/intro.html"]
+
+
+def _chromium() -> str | None:
+    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+class CDP:
+    """A minimal Chrome DevTools Protocol client (websocket-client)."""
+
+    def __init__(self, ws_url: str):
+        import websocket
+
+        self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True)
+        self.next_id = 0
+        self.events: list[dict] = []
+
+    def call(self, method: str, **params):
+        self.next_id += 1
+        my_id = self.next_id
+        self.ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == my_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            self.events.append(msg)
+
+    def wait_event(self, method: str, timeout: float = 60):
+        end = time.time() + timeout
+        for ev in self.events:
+            if ev.get("method") == method:
+                return ev
+        while time.time() < end:
+            msg = json.loads(self.ws.recv())
+            self.events.append(msg)
+            if msg.get("method") == method:
+                return msg
+        raise TimeoutError(method)
+
+    def js(self, expression: str, await_promise: bool = False):
+        res = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=await_promise)
+        if "exceptionDetails" in res:
+            raise RuntimeError(f"{expression}: {res['exceptionDetails']}")
+        return res["result"].get("value")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+    if not (SITE / "index.html").is_file():
+        pytest.skip("the site is not built (make book)")
+    pytest.importorskip("websocket", reason="websocket-client is needed to drive Chromium")
+    profile = tempfile.mkdtemp(prefix="srgan-chromium-")
+    proc = subprocess.Popen(
+        [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--no-first-run", "--disable-extensions", "--remote-debugging-port=0", "--remote-allow-origins=*",
+         f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        port_file = Path(profile) / "DevToolsActivePort"
+        for _ in range(300):
+            if port_file.is_file() and port_file.read_text().strip():
+                break
+            time.sleep(0.1)
+        else:
+            pytest.skip("Chromium did not start")
+        port = int(port_file.read_text().split()[0])
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
+        page = next(t for t in targets if t.get("type") == "page")
+        cdp = CDP(page["webSocketDebuggerUrl"])
+        for domain in ("Page", "Runtime", "Log"):
+            cdp.call(f"{domain}.enable")
+        cdp.call("Emulation.setDeviceMetricsOverride", width=1280, height=1600, deviceScaleFactor=1, mobile=False)
+        yield cdp
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _errors(events: list[dict]) -> tuple[list[str], list[str]]:
+    """(errors, offline network failures of other hosts) from the collected DevTools events."""
+    errors, offline = [], []
+    for ev in events:
+        m, p = ev.get("method"), ev.get("params", {})
+        if m == "Runtime.exceptionThrown":
+            d = p.get("exceptionDetails", {})
+            errors.append(f"exception: {d.get('exception', {}).get('description') or d.get('text')}")
+        elif m == "Runtime.consoleAPICalled" and p.get("type") == "error":
+            errors.append("console.error: " + " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
+        elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+            e = p["entry"]
+            url = e.get("url", "")
+            if e.get("source") == "network" and url and not url.startswith("file:"):
+                offline.append(f"{url}: {e.get('text')}")
+            else:
+                errors.append(f"{e.get('source')}: {e.get('text')} {url}")
+    return errors, offline
+
+
+def _open(cdp: CDP, rel: str) -> None:
+    cdp.events.clear()
+    cdp.call("Page.navigate", url=(SITE / rel).as_uri())
+    cdp.wait_event("Page.loadEventFired", timeout=60)
+
+
+@pytest.mark.parametrize("rel", PAGES)
+def test_page_renders(browser, rel):
+    if not (SITE / rel).is_file():
+        pytest.skip(f"{rel} is not in the built site")
+    cdp = browser
+    _open(cdp, rel)
+    local_mathjax = cdp.js("Array.from(document.scripts).some(s => s.src.startsWith('file:') && s.src.includes('mathjax'))")
+    has_math = cdp.js("document.querySelectorAll('.math').length") > 0
+    if has_math and local_mathjax:
+        ok = cdp.js("(window.MathJax && MathJax.startup && MathJax.startup.promise) ? "
+                    "MathJax.startup.promise.then(() => true) : false", await_promise=True)
+        assert ok, "MathJax did not start"
+        n_typeset = cdp.js("document.querySelectorAll('mjx-container').length")
+        n_errors = cdp.js("document.querySelectorAll('mjx-merror, [data-mjx-error]').length")
+        assert n_typeset > 0, "the page has math but MathJax typeset nothing"
+        assert n_errors == 0, f"{n_errors} MathJax error(s) on {rel}"
+    # Images: every local image (the notebook figures) has loaded.
+    imgs = cdp.js("Array.from(document.images).map(i => [i.currentSrc || i.src, i.complete, i.naturalWidth])")
+    local = [i for i in imgs if i[0].startswith(("file:", "data:"))]
+    broken = [i[0] for i in local if not (i[1] and i[2] > 0)]
+    assert not broken, f"images that did not load on {rel}: {broken}"
+    if rel.startswith("book/0"):
+        n_fig = cdp.js("document.querySelectorAll('figure img, .cell_output img').length")
+        assert n_fig > 0, f"no figures on {rel}"
+    # Screenshot (full page) for the CI artefacts.
+    height = min(int(cdp.js("document.documentElement.scrollHeight")), 12000)
+    cdp.call("Emulation.setDeviceMetricsOverride", width=1280, height=height, deviceScaleFactor=1, mobile=False)
+    shot = cdp.call("Page.captureScreenshot", format="png")
+    cdp.call("Emulation.setDeviceMetricsOverride", width=1280, height=1600, deviceScaleFactor=1, mobile=False)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / (Path(rel).stem + ".png")).write_bytes(base64.b64decode(shot["data"]))
+    errors, offline = _errors(cdp.events)
+    assert not errors, f"console errors on {rel}:\n" + "\n".join(errors)
+    if offline:
+        print(f"{rel}: {len(offline)} resource(s) of other hosts did not load (offline?): {offline[:3]}")
+
+
+def test_mathjax_is_local_when_built_offline(browser):
+    """A site built with a local MathJax (book/_ext) actually ships it."""
+    html = (SITE / "book" / "01_degradation.html").read_text(encoding="utf-8")
+    if "_static/mathjax/" not in html:
+        pytest.skip("the site was built with the CDN MathJax (no local MathJax found at build time)")
+    assert (SITE / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
