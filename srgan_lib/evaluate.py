@@ -167,8 +167,26 @@ def _safe(label: str) -> str:
 
 
 # --------------------------------------------------------------------------- evaluation
+def feature_distance(sr_uint8, hr_uint8, layer: str = "54", weights=None) -> float:
+    """Mean squared distance between the VGG19 feature maps of SR and HR (Eq. 5, phi/12.75).
+
+    The paper's VGG content loss used as a *measure*: lower means the SR image is perceptually
+    closer to HR in the sense of VGG's feature space (layer ``"22"`` or ``"54"``).  Images are
+    uint8 (H, W, 3); the 4-pixel border is not cropped (features see the whole image).
+    """
+    from keras import ops
+
+    from srgan_lib import vgg
+    from srgan_lib.models import hr_from_uint8
+
+    model = vgg.vgg_features(layer, weights=weights)
+    x = np.stack([hr_from_uint8(sr_uint8), hr_from_uint8(hr_uint8)])
+    f = ops.convert_to_numpy(model(x))
+    return float(np.mean((f[0].astype(np.float64) - f[1]) ** 2))
+
+
 def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save_dir=None,
-             overwrite: bool = False, dataset_name: str | None = None) -> dict:
+             overwrite: bool = False, dataset_name: str | None = None, feature_layer: str | None = None) -> dict:
     """Evaluate one method on one dataset with the paper's protocol (Sec. 3.1).
 
     ``dataset`` is a name/folder (see :func:`load_eval_set`) or a list of ``(name, hr_uint8)``
@@ -177,6 +195,8 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
     ``{"dataset", "model", "scale", "n", "psnr", "ssim", "images": [{"name", "psnr", "ssim"}, ...]}``
     with the means over the images (PSNR in dB on Y, border ``scale``).  With ``save_dir`` the SR
     images are written to ``save_dir/<name>.png`` (existing files are an error unless ``overwrite``).
+    With ``feature_layer`` ("22" or "54") each row and the result also get ``"vgg<layer>"``: the
+    VGG feature distance of :func:`feature_distance`.
     """
     scale = int(scale)
     if degradation not in DEGRADATIONS:
@@ -217,13 +237,20 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
             p, s = psnr(sr, hr, border=scale), ssim(sr, hr, border=scale)
         except ValueError as exc:
             raise ValueError(f"{label}/{name}: {exc}") from None
-        rows.append({"name": name, "psnr": p, "ssim": s})
+        row = {"name": name, "psnr": p, "ssim": s}
+        if feature_layer:
+            row[f"vgg{feature_layer}"] = feature_distance(sr, hr, feature_layer)
+        rows.append(row)
         if targets is not None:
             write_image(targets[i], sr, overwrite=overwrite)
-    return {"dataset": label, "model": model, "scale": scale, "n": len(rows),
-            "psnr": float(np.mean([r["psnr"] for r in rows])),
-            "ssim": float(np.mean([r["ssim"] for r in rows])),
-            "images": rows}
+    result = {"dataset": label, "model": model, "scale": scale, "n": len(rows),
+              "psnr": float(np.mean([r["psnr"] for r in rows])),
+              "ssim": float(np.mean([r["ssim"] for r in rows])),
+              "images": rows}
+    if feature_layer:
+        key = f"vgg{feature_layer}"
+        result[key] = float(np.mean([r[key] for r in rows]))
+    return result
 
 
 # --------------------------------------------------------------------------- output
@@ -243,37 +270,47 @@ def format_table(results: Sequence[dict], style: str = "text", degradation: str 
     datasets, models, cell = _grid(results)
     scale = results[0]["scale"] if results else 4
 
+    fkey = next((k for r in results for k in r if k.startswith("vgg")), None)
+
     def val(m, d, key):
         r = cell.get((m, d))
-        if r is None:
+        if r is None or key not in r:
             return ""
-        return f"{r['psnr']:.2f}" if key == "psnr" else f"{r['ssim']:.4f}"
+        return {"psnr": f"{r[key]:.2f}", "ssim": f"{r[key]:.4f}"}.get(key, f"{r[key]:.4f}")
 
     if style == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["dataset", "model", "scale", "n", "psnr", "ssim"])
+        w.writerow(["dataset", "model", "scale", "n", "psnr", "ssim"] + ([fkey] if fkey else []))
         for r in results:
-            w.writerow([r["dataset"], r["model"], r["scale"], r["n"], f"{r['psnr']:.4f}", f"{r['ssim']:.4f}"])
+            w.writerow([r["dataset"], r["model"], r["scale"], r["n"], f"{r['psnr']:.4f}", f"{r['ssim']:.4f}"]
+                       + ([f"{r[fkey]:.5f}"] if fkey else []))
         return buf.getvalue().rstrip("\n")
     if style == "markdown":
-        head = "| Method | " + " | ".join(f"{d} PSNR | {d} SSIM" for d in datasets) + " |"
-        sep = "|---|" + "---:|---:|" * len(datasets)
+        keys = ["psnr", "ssim"] + ([fkey] if fkey else [])
+        names = {"psnr": "PSNR", "ssim": "SSIM"}
+        head = "| Method | " + " | ".join(f"{d} {names.get(k, k.upper())}" for d in datasets for k in keys) + " |"
+        sep = "|---|" + "---:|" * (len(keys) * len(datasets))
         lines = [head, sep]
         for m in models:
-            lines.append(f"| {m} | " + " | ".join(f"{val(m, d, 'psnr')} | {val(m, d, 'ssim')}"
-                                                  for d in datasets) + " |")
+            lines.append(f"| {m} | " + " | ".join(val(m, d, k) for d in datasets for k in keys) + " |")
         return "\n".join(lines)
     mw = max([len("Method")] + [len(m) for m in models])
     cw = 16
     title = f"x{scale} super-resolution, PSNR [dB] / SSIM on Y, {scale}-pixel border"
     if degradation:
         title += f", {degradation} LR"
+    extra = f" {fkey.upper():>8}" if fkey else ""
+    if fkey:
+        cw += 9
+        title += f"; {fkey.upper()} = VGG feature distance to HR"
     line1 = " " * mw + "".join(f"  {d:^{cw}}" for d in datasets)
-    line2 = f"{'Method':<{mw}}" + "".join(f"  {'PSNR':>7} {'SSIM':>8}" for _ in datasets)
+    line2 = f"{'Method':<{mw}}" + "".join(f"  {'PSNR':>7} {'SSIM':>8}{extra}" for _ in datasets)
     lines = [title, line1.rstrip(), line2]
     for m in models:
-        lines.append(f"{m:<{mw}}" + "".join(f"  {val(m, d, 'psnr'):>7} {val(m, d, 'ssim'):>8}" for d in datasets))
+        lines.append(f"{m:<{mw}}" + "".join(
+            f"  {val(m, d, 'psnr'):>7} {val(m, d, 'ssim'):>8}" + (f" {val(m, d, fkey):>8}" if fkey else "")
+            for d in datasets))
     return "\n".join(lines)
 
 
@@ -301,6 +338,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--save-dir", type=Path, default=None,
                         help="save SR images to DIR/<dataset>/<model>_x<scale>/<name>.png")
     parser.add_argument("--overwrite", action="store_true", help="allow --save-dir to replace existing files")
+    parser.add_argument("--feature-distance", choices=["22", "54"], default=None,
+                        help="also report the VGG19 feature distance to HR (phi_2,2 or phi_5,4 / 12.75; lower is "
+                             "perceptually closer); needs VGG19 weights ($SRGAN_VGG19_WEIGHTS or a download)")
 
 
 def main(args) -> int:
@@ -329,7 +369,7 @@ def main(args) -> int:
                                                   f"{str(save / f'{name}.png')!r} (use --overwrite)")
             jobs.append((label, images, fn, save))
     results = [evaluate(images, fn, scale=args.scale, degradation=args.degradation, save_dir=save,
-                        overwrite=args.overwrite, dataset_name=label)
+                        overwrite=args.overwrite, dataset_name=label, feature_layer=args.feature_distance)
                for label, images, fn, save in jobs]
     if args.fmt == "json":
         payload = results[0] if len(results) == 1 else results

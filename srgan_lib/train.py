@@ -208,10 +208,14 @@ class SRGANTrainer(keras.Model):
         sr = ops.cast(sr, "float32")
         if self.features is None:
             return losses.mse(sr, hr)
+        # The same maths on both backends: features (bfloat16 under mixed precision) are compared
+        # in float32, the HR features are a constant target.
         if f_ntv is None:
-            return losses.content_loss(self.features, sr, hr)
-        f_sr, _ = self.features.stateless_call([], f_ntv, sr)
-        f_hr, _ = self.features.stateless_call([], f_ntv, hr)
+            f_sr = self.features(sr, training=False)
+            f_hr = self.features(hr, training=False)
+        else:
+            f_sr, _ = self.features.stateless_call([], f_ntv, sr)
+            f_hr, _ = self.features.stateless_call([], f_ntv, hr)
         return losses.mse(ops.cast(f_sr, "float32"), ops.stop_gradient(ops.cast(f_hr, "float32")))
 
     def _d_terms(self, real_logits, fake_logits):
@@ -339,20 +343,23 @@ def build_trainer(cfg: TrainConfig) -> SRGANTrainer:
     from srgan_lib import vgg
 
     keras.utils.set_random_seed(cfg.seed)
+    previous_policy = keras.mixed_precision.global_policy()
     if cfg.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    generator = models.srresnet(scale=cfg.scale, num_blocks=cfg.num_blocks, filters=cfg.filters,
-                                upsample=cfg.upsample)
-    preset = cfg.preset_spec
-    discriminator = None
-    if preset.adversarial:
-        discriminator = models.discriminator(input_shape=(cfg.patch_size, cfg.patch_size, 3),
-                                             head=cfg.discriminator_head)
-    features = None
-    if preset.content != "mse":
-        features = vgg.vgg_features(preset.content[-2:], weights=cfg.vgg_weights)
-    if cfg.mixed_precision:
-        keras.mixed_precision.set_global_policy("float32")
+    try:
+        generator = models.srresnet(scale=cfg.scale, num_blocks=cfg.num_blocks, filters=cfg.filters,
+                                    upsample=cfg.upsample)
+        preset = cfg.preset_spec
+        discriminator = None
+        if preset.adversarial:
+            discriminator = models.discriminator(input_shape=(cfg.patch_size, cfg.patch_size, 3),
+                                                 head=cfg.discriminator_head)
+        features = None
+        if preset.content != "mse":
+            features = vgg.vgg_features(preset.content[-2:], weights=cfg.vgg_weights)
+    finally:
+        # Only the models compute in bfloat16; the caller's global policy is left as it was.
+        keras.mixed_precision.set_global_policy(previous_policy)
     trainer = SRGANTrainer(generator, discriminator, features)
     g_opt = keras.optimizers.Adam(learning_rate=_schedule(cfg), beta_1=cfg.beta_1)
     d_opt = keras.optimizers.Adam(learning_rate=_schedule(cfg), beta_1=cfg.beta_1) if discriminator else None
@@ -455,8 +462,13 @@ def load_checkpoint(trainer: SRGANTrainer, path: Path) -> int:
     try:
         with np.load(path) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"checkpoint {path} cannot be read ({exc})") from None
+        if "step" not in arrays:
+            raise KeyError("no 'step' entry")
+    except Exception as exc:  # zipfile.BadZipFile, EOFError, zlib.error, KeyError, OSError, ...
+        # Checkpoints are written atomically, so a damaged one under its final name is not an
+        # interrupted write: refuse to guess and name the file.
+        raise ValueError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); it is damaged: "
+                         f"delete it to resume from an earlier checkpoint, or choose another --out") from None
     _restore_arrays(trainer, arrays, path)
     return int(arrays["step"])
 
@@ -522,7 +534,7 @@ class RunMonitor(keras.callbacks.Callback):
         # Never checkpoint a state with non-finite weights.
         g = trainer_weights_finite(self.model)
         if not g:
-            self.diverged_at = (self.step, "non-finite generator weights")
+            self.diverged_at = (self.step, "non-finite weights")
             self.model.stop_training = True
             return
         self._log_file.flush()
@@ -573,7 +585,11 @@ class RunMonitor(keras.callbacks.Callback):
 
 
 def trainer_weights_finite(trainer: SRGANTrainer) -> bool:
-    return all(bool(np.isfinite(ops.convert_to_numpy(v.value)).all()) for v in trainer.generator.weights)
+    """True when every generator and discriminator weight is finite (never checkpoint anything else)."""
+    variables = list(trainer.generator.weights)
+    if trainer.discriminator is not None:
+        variables += trainer.discriminator.weights
+    return all(bool(np.isfinite(ops.convert_to_numpy(v.value)).all()) for v in variables)
 
 
 # --------------------------------------------------------------------------------------------
@@ -610,6 +626,24 @@ def prepare_run_dir(cfg: TrainConfig, out: Path, resume: bool | None) -> tuple[P
     out.mkdir(parents=True, exist_ok=True)
     _atomic_write(cfg_path, lambda tmp: Path(tmp).write_text(json.dumps(_config_dict(cfg), indent=2)))
     return out, False
+
+
+def _keep_stored_schedule(cfg: TrainConfig, out: Path) -> TrainConfig:
+    """Continuing a run with a new ``--steps`` keeps the run's learning-rate schedule.
+
+    The default ``lr_decay_at`` (-1) is derived from ``--steps``; without this, extending a run
+    (``--steps`` is a resumable change) would be refused as a "different run" because the derived
+    decay step moved.  An explicit ``--lr-decay-at`` is still compared with the stored one.
+    """
+    if cfg.lr_decay_at != -1 or not (out / "config.json").is_file():
+        return cfg
+    try:
+        old = json.loads((out / "config.json").read_text())
+    except (OSError, ValueError):
+        return cfg  # prepare_run_dir reports it
+    if not isinstance(old, dict) or "lr_decay_at" not in old or old.get("preset") != cfg.preset:
+        return cfg
+    return dataclasses.replace(cfg, lr_decay_at=old["lr_decay_at"])
 
 
 def _load_images(cfg: TrainConfig, images=None):
@@ -665,7 +699,7 @@ def train(cfg: TrainConfig, out, resume: bool | None = None, images=None, verbos
 
     ``images`` (a list of uint8 HR arrays) replaces ``cfg.data`` when given (tests, notebooks).
     """
-    cfg = cfg.resolved()
+    cfg = _keep_stored_schedule(cfg, Path(out)).resolved()
     run_dir, resuming = prepare_run_dir(cfg, Path(out), resume)
     cfg = TrainConfig(**json.loads((run_dir / "config.json").read_text()))
     with _data_parallel_scope(cfg):

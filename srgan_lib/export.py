@@ -1,0 +1,128 @@
+"""Export a trained generator for serving (``srgan export``).
+
+Formats (the exported model keeps a dynamic spatial size: input ``(N, H, W, 3)`` float32
+LR in [0, 1] with ``N``, ``H``, ``W`` free, output ``(N, 4H, 4W, 3)`` in [-1, 1]):
+
+``keras``
+    ``model.save(PATH)`` -- a ``.keras`` archive, reloadable on any backend with
+    ``keras.saving.load_model`` (or ``srgan_lib.weights.load_generator``).
+``savedmodel``
+    a TensorFlow SavedModel folder written by ``model.export(PATH, format="tf_saved_model")``;
+    serve it with ``tf.saved_model.load(PATH).serve(x)`` or TF Serving.  Needs
+    ``KERAS_BACKEND=tensorflow``.
+``onnx``
+    ``model.export(PATH, format="onnx")``.  On the TensorFlow backend Keras converts with
+    ``tf2onnx`` (optional packages: ``tf2onnx``, ``onnx``; run the file with
+    ``onnxruntime``).  On the JAX backend Keras would need ``jax2onnx``, which pulls in
+    flax/optax/orbax; export ONNX with ``KERAS_BACKEND=tensorflow`` instead.
+
+Outputs are written to a temporary sibling and moved into place, and an existing output is
+only replaced with ``overwrite=True`` (``--overwrite``).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["FORMATS", "export_generator", "add_arguments", "main"]
+
+FORMATS = ("keras", "savedmodel", "onnx")
+
+
+def _backend() -> str:
+    import keras
+    return keras.backend.backend()
+
+
+def _require_tensorflow(what: str) -> None:
+    backend = _backend()
+    if backend != "tensorflow":
+        raise ValueError(f"{what} export needs the TensorFlow backend (KERAS_BACKEND=tensorflow); "
+                         f"the current backend is {backend!r}")
+
+
+def _require_packages(what: str, names) -> None:
+    missing = [n for n in names if importlib.util.find_spec(n) is None]
+    if missing:
+        raise ValueError(f"{what} export needs the optional package(s) {', '.join(missing)} "
+                         f"(pip install {' '.join(missing)})")
+
+
+def _input_signature():
+    import keras
+    return [keras.InputSpec(shape=(None, None, None, 3), dtype="float32")]
+
+
+def export_generator(model, path, format: str = "keras", overwrite: bool = False) -> Path:
+    """Export ``model`` to ``path`` as ``format`` (``keras``, ``savedmodel`` or ``onnx``).
+
+    Raises ``ValueError`` for an unknown format, a ``.keras`` path without that suffix, a
+    backend or optional package the format needs, and ``FileExistsError`` when ``path``
+    exists and ``overwrite`` is false.  Returns ``path``.
+    """
+    path = Path(path)
+    if format not in FORMATS:
+        raise ValueError(f"unknown export format {format!r} (choose from {', '.join(FORMATS)})")
+    if format == "keras" and path.suffix != ".keras":
+        raise ValueError(f"a Keras model file must end in .keras (got {str(path)!r})")
+    if format == "savedmodel":
+        _require_tensorflow("SavedModel")
+    if format == "onnx":
+        if _backend() == "tensorflow":
+            _require_packages("ONNX", ["tf2onnx", "onnx"])
+        elif _backend() == "jax":
+            _require_packages("ONNX (JAX backend)", ["jax2onnx"])
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"refusing to overwrite existing {str(path)!r} (use --overwrite)")
+    parent = path.parent
+    if not parent.is_dir():
+        raise FileNotFoundError(f"output folder does not exist: {str(parent)!r}")
+
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))
+    try:
+        tmp = tmpdir / path.name
+        if format == "keras":
+            model.save(tmp)
+        elif format == "savedmodel":
+            model.export(str(tmp), format="tf_saved_model", verbose=False,
+                         input_signature=_input_signature())
+        else:
+            model.export(str(tmp), format="onnx", verbose=False,
+                         input_signature=_input_signature())
+        if path.exists():
+            if not overwrite:  # appeared while exporting
+                raise FileExistsError(f"refusing to overwrite existing {str(path)!r} (use --overwrite)")
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return path
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", required=True, metavar="SPEC",
+                        help="generator: a training run folder, a .keras / .weights.h5 file or a preset name")
+    parser.add_argument("--format", required=True, choices=FORMATS,
+                        help="keras: .keras file; savedmodel: TensorFlow SavedModel folder "
+                             "(TensorFlow backend); onnx: .onnx file (TensorFlow backend + tf2onnx)")
+    parser.add_argument("--out", required=True, metavar="PATH", help="output file or folder")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+
+
+def main(args) -> int:
+    from srgan_lib.weights import load_generator
+
+    # check the cheap preconditions before loading the model
+    if args.format == "savedmodel":
+        _require_tensorflow("SavedModel")
+    model = load_generator(args.model)
+    out = export_generator(model, args.out, args.format, overwrite=args.overwrite)
+    print(f"exported {args.model} as {args.format} to {out}", file=sys.stderr)
+    return 0
