@@ -13,6 +13,7 @@ data           dataset registry and download, training patch pipeline
 train          SRResNet pre-training and SRGAN adversarial training (Sec. 3.2)
 evaluate       paper-style evaluation tables (``srgan eval``)
 mos            mean-opinion-score studies (Sec. 3.4)
+plots          small matplotlib helpers for the book's figures
 upscale        tiled inference on images of any size (``srgan upscale``)
 cli            the ``srgan`` command
 =============  ==============================================================
@@ -25,7 +26,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {"degrade", "metrics", "models", "vgg", "losses", "images", "data",
-               "train", "evaluate", "mos", "cli", "weights", "export"}
+               "train", "evaluate", "mos", "cli", "weights", "export", "plots"}
 
 
 def __getattr__(name):

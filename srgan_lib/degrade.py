@@ -37,8 +37,12 @@ DEGRADATIONS = ("bicubic", "gaussian_bicubic")
 GAUSSIAN_TRUNCATE = 4.0
 GAUSSIAN_MODE = "reflect"
 
-__all__ = ["DEGRADATIONS", "imresize", "resize_weights", "modcrop", "bicubic", "gaussian_bicubic",
-           "degrade", "upscale_bicubic", "upscale_nearest", "downscale_batch", "blur_matrix"]
+#: libraries whose "bicubic" downscale :func:`resize_with` reproduces (chapter 1 of the book)
+RESIZE_LIBRARIES = ("matlab", "pil", "keras", "keras-antialias", "skimage")
+
+__all__ = ["DEGRADATIONS", "RESIZE_LIBRARIES", "imresize", "resize_weights", "modcrop", "bicubic",
+           "gaussian_bicubic", "degrade", "degrade_and_upscale", "upscale_bicubic", "upscale_nearest",
+           "downscale_batch", "blur_matrix", "resize_with", "zone_plate"]
 
 
 def _cubic(x: np.ndarray) -> np.ndarray:
@@ -296,3 +300,90 @@ def downscale_batch(x, scale: int = 4, kind: str = "bicubic"):
     ww_t = ops.convert_to_tensor(ww.astype(np.float32), dtype=dtype)
     y = ops.einsum("ih,nhwc->niwc", wh_t, x)
     return ops.einsum("jw,niwc->nijc", ww_t, y)
+
+
+def degrade_and_upscale(hr_uint8, scale: int = 4, sigma: float = 0.0):
+    """``(hr, lr, up)``: ``hr`` modcropped to ``scale``, its LR image and the bicubic baseline.
+
+    ``sigma == 0``: the paper's :func:`bicubic` degradation; ``sigma > 0``: a Gaussian blur of
+    that sigma first (:func:`gaussian_bicubic`).  ``up`` is :func:`upscale_bicubic` of ``lr``,
+    the same size as ``hr``.  All three are uint8.
+    """
+    if sigma < 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    scale = _check_scale(scale)
+    hr = np.ascontiguousarray(modcrop(_check_uint8(hr_uint8, "degrade_and_upscale"), scale))
+    lr = gaussian_bicubic(hr, scale, sigma) if sigma > 0 else bicubic(hr, scale)
+    return hr, lr, upscale_bicubic(lr, scale)
+
+
+def resize_with(img_uint8, scale: int = 4, library: str = "matlab") -> np.ndarray:
+    """The x``scale`` "bicubic" downscale of ``img_uint8`` as another library computes it, uint8.
+
+    For chapter 1 of the book (every library's "bicubic" is a different LR image).  The output
+    is ``(H // scale, W // scale, C)``, rounded half-to-even and clipped to uint8.  ``library``:
+
+    ``"matlab"``
+        :func:`bicubic` (this module: MATLAB ``imresize(img, 1/scale, 'bicubic')``, Keys a=-0.5
+        stretched by ``scale``, i.e. antialiased; 16 taps at x4).  Needs H, W divisible by scale.
+    ``"pil"``
+        ``PIL.Image.fromarray(img).resize((W//s, H//s), Image.Resampling.BICUBIC)``: Pillow's
+        bicubic, Keys with a = -0.5, also stretched by the scale factor (antialiased); Pillow
+        works in 8-bit fixed point per pass and rounds after each of its two passes.
+    ``"keras"``
+        ``keras.ops.image.resize(x[None], (H//s, W//s), "bicubic")`` on float32 0..255, NOT
+        antialiased: the cubic kernel keeps its 4 taps, so it samples the image (aliasing).  With
+        the TensorFlow backend this is ``tf.image.resize(method="bicubic")`` (Keys a = -0.5,
+        half-pixel centres); other backends (JAX) may differ.
+    ``"keras-antialias"``
+        the same call with ``antialias=True``: the kernel is stretched by the scale factor, as in
+        MATLAB (TensorFlow: ``scale_and_translate`` with Keys' cubic).
+    ``"skimage"``
+        ``skimage.transform.resize(img, (H//s, W//s), order=3, anti_aliasing=True,
+        preserve_range=True)`` on float64: a Gaussian pre-filter with sigma ``(s - 1) / 2``
+        (1.5 at x4, ``mode="mirror"``) followed by cubic B-spline interpolation
+        (``scipy.ndimage.zoom(order=3, grid_mode=True)``) -- neither Keys' kernel nor its width.
+    """
+    x = _check_uint8(img_uint8, "resize_with")
+    scale = _check_scale(scale)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"resize_with expects an (H,W) or (H,W,C) image, got shape {x.shape}")
+    if library not in RESIZE_LIBRARIES:
+        raise ValueError(f"unknown library {library!r}; choose one of {', '.join(RESIZE_LIBRARIES)}")
+    h, w = x.shape[0] // scale, x.shape[1] // scale
+    if h < 1 or w < 1:
+        raise ValueError(f"image of shape {x.shape} is smaller than the scale factor {scale}")
+    if library == "matlab":
+        return bicubic(x, scale)
+    if library == "pil":
+        from PIL import Image
+
+        return np.asarray(Image.fromarray(x).resize((w, h), Image.Resampling.BICUBIC))
+    if library == "skimage":
+        from skimage.transform import resize
+
+        y = resize(x.astype(np.float64), (h, w) + x.shape[2:], order=3, anti_aliasing=True,
+                   preserve_range=True)
+        return _to_uint8(y)
+    import keras
+
+    batch = x.astype(np.float32)[None] if x.ndim == 3 else x.astype(np.float32)[None, :, :, None]
+    y = keras.ops.image.resize(batch, (h, w), interpolation="bicubic",
+                               antialias=(library == "keras-antialias"))
+    y = keras.ops.convert_to_numpy(y)[0]
+    return _to_uint8(y if x.ndim == 3 else y[:, :, 0])
+
+
+def zone_plate(size: int = 256, channels: int = 3) -> np.ndarray:
+    """A zone plate, ``127.5 (1 + cos(pi r^2 / size))`` as uint8 ``(size, size[, channels])``.
+
+    Its local frequency grows linearly with the radius ``r`` (from the centre ``size/2``), from 0
+    to the Nyquist limit at the middle of each edge (``r = size/2``), so any downscale without
+    a low-pass filter shows aliasing as false rings (chapter 1's figure).
+    """
+    size = int(size)
+    if size < 2:
+        raise ValueError(f"size must be >= 2, got {size}")
+    yy, xx = np.mgrid[0:size, 0:size] - size / 2
+    z = np.clip(np.rint(127.5 * (1 + np.cos(np.pi * (xx ** 2 + yy ** 2) / size))), 0, 255).astype(np.uint8)
+    return np.repeat(z[:, :, None], channels, axis=2) if channels else z

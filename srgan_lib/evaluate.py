@@ -33,7 +33,8 @@ from srgan_lib.degrade import DEGRADATIONS, degrade, modcrop, upscale_bicubic, u
 from srgan_lib.images import list_images, read_image, write_image
 from srgan_lib.metrics import psnr, ssim
 
-__all__ = ["load_eval_set", "make_method", "evaluate", "format_table", "add_arguments", "main"]
+__all__ = ["load_eval_set", "make_method", "evaluate", "format_table", "compare_resizers",
+           "add_arguments", "main"]
 
 BASELINES = ("nearest", "bicubic")
 
@@ -312,6 +313,40 @@ def format_table(results: Sequence[dict], style: str = "text", degradation: str 
             f"  {val(m, d, 'psnr'):>7} {val(m, d, 'ssim'):>8}" + (f" {val(m, d, fkey):>8}" if fkey else "")
             for d in datasets))
     return "\n".join(lines)
+
+
+def compare_resizers(images, scale: int = 4, libraries=None) -> list[dict]:
+    """What another library's "bicubic" LR image does to the benchmark (the book's chapter 1).
+
+    For each library of :data:`srgan_lib.degrade.RESIZE_LIBRARIES` (or ``libraries``) and each
+    ``(name, hr_uint8)`` of ``images`` (divisible by ``scale``): the LR image
+    ``degrade.resize_with(hr, scale, library)``, its PSNR against the MATLAB LR image
+    (:func:`degrade.bicubic`; Y channel, 1-pixel border; ``inf`` when identical) and the PSNR of its
+    MATLAB-bicubic upscale against HR (the bicubic baseline, protocol of :func:`psnr`).  Returns
+    one dict per library: ``{"library", "lr_psnr", "baseline_psnr", "baseline_diff", "images":
+    [{"name", "lr_psnr", "baseline_psnr"}]}`` with means over the images, and ``baseline_diff`` the
+    difference of the mean baseline from MATLAB's (so 0 for ``"matlab"``).
+    """
+    from srgan_lib.degrade import RESIZE_LIBRARIES, bicubic, resize_with
+
+    libraries = tuple(libraries or RESIZE_LIBRARIES)
+    images = list(images)
+    if not images:
+        raise ValueError("compare_resizers needs at least one image")
+    refs = [(name, hr, bicubic(hr, scale)) for name, hr in images]
+    out = []
+    for lib in libraries:
+        rows = []
+        for name, hr, ref in refs:
+            lr = resize_with(hr, scale, lib)
+            rows.append({"name": name, "lr_psnr": psnr(lr, ref, border=1),
+                         "baseline_psnr": psnr(upscale_bicubic(lr, scale), hr)})
+        out.append({"library": lib, "lr_psnr": float(np.mean([r["lr_psnr"] for r in rows])),
+                    "baseline_psnr": float(np.mean([r["baseline_psnr"] for r in rows])), "images": rows})
+    matlab = float(np.mean([psnr(upscale_bicubic(ref, scale), hr) for _, hr, ref in refs]))
+    for r in out:
+        r["baseline_diff"] = r["baseline_psnr"] - matlab
+    return out
 
 
 def _split(values: Iterable[str]) -> list[str]:

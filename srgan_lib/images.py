@@ -28,7 +28,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 __all__ = ["ImageReadError", "IMAGE_EXTENSIONS", "read_image", "read_image_with_alpha",
-           "write_image", "list_images"]
+           "write_image", "list_images", "center_crop"]
 
 
 class ImageReadError(ValueError):
@@ -178,3 +178,21 @@ def list_images(folder) -> list[Path]:
     if not files:
         raise ValueError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in folder {str(folder)!r}")
     return files
+
+
+def center_crop(img, size) -> np.ndarray:
+    """The central ``size`` x ``size`` (or ``(height, width)``) window of an ``(H, W[, C])`` image.
+
+    The top-left corner is ``((H - h) // 2, (W - w) // 2)``; a window larger than the image is
+    clipped to it; ``size`` ``None``/0 returns ``img`` unchanged.  Returns a contiguous copy.
+    """
+    x = np.asarray(img)
+    if not size:
+        return x
+    ch, cw = (size, size) if np.isscalar(size) else tuple(size)
+    if int(ch) < 1 or int(cw) < 1:
+        raise ValueError(f"crop size must be positive, got {size!r}")
+    h, w = x.shape[:2]
+    ch, cw = min(int(ch), h), min(int(cw), w)
+    top, left = (h - ch) // 2, (w - cw) // 2
+    return np.ascontiguousarray(x[top:top + ch, left:left + cw])

@@ -27,7 +27,8 @@ from keras import ops
 __all__ = [
     "mse", "content_loss", "generator_adversarial_loss", "saturating_generator_loss",
     "discriminator_loss", "discriminator_accuracy", "perceptual_loss",
-    "lsgan_generator_loss", "lsgan_discriminator_loss",
+    "lsgan_generator_loss", "lsgan_discriminator_loss", "loss_curve",
+    "regression_to_the_mean",
 ]
 
 
@@ -103,3 +104,42 @@ def lsgan_discriminator_loss(real_scores, fake_scores):
     real = ops.convert_to_tensor(real_scores)
     fake = ops.convert_to_tensor(fake_scores)
     return ops.mean(ops.square(real - 1.0)) + ops.mean(ops.square(fake))
+
+
+def loss_curve(loss_fn, logits):
+    """``(values, slopes)`` of a per-batch loss evaluated on each logit of a 1-D grid alone.
+
+    ``values[k] = loss_fn([logits[k]])`` (a batch of one), ``slopes = numpy.gradient(values,
+    logits)``: central differences (one-sided at the ends), i.e. d loss / d logit to
+    O(spacing^2).  For :func:`generator_adversarial_loss` the slope is ``sigmoid(l) - 1``, for
+    :func:`saturating_generator_loss` it is ``-sigmoid(l)``: the saturation plot of chapter 4.
+    """
+    import numpy as np
+
+    grid = np.asarray(logits, dtype=np.float32).ravel()
+    if grid.size < 2:
+        raise ValueError("loss_curve needs at least two logits")
+    values = np.array([float(loss_fn(np.array([v], np.float32))) for v in grid])
+    return values, np.gradient(values, grid.astype(np.float64))
+
+
+def regression_to_the_mean(patch, shift: int = 2) -> dict:
+    """Why the pixel-MSE optimum is blurred (chapter 3): shifted copies as "plausible answers".
+
+    ``answers`` are the 8 copies of ``patch`` rolled by ``(dy, dx)`` with ``dy, dx`` in
+    ``(-shift, 0, shift)``, ``(0, 0)`` excluded (float64, ``(8, H, W[, C])``); ``mean`` is their
+    average (the MSE optimum); ``mse_mean`` the mean MSE of ``mean`` to the answers and
+    ``mse_one`` the mean MSE of the first answer to the 7 others.  Always
+    ``mse_one = 8/7 (MSE(answers[0], mean) + mse_mean) >= mse_mean``.
+    """
+    import numpy as np
+
+    x = np.asarray(patch, dtype=np.float64)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"expected an (H, W[, C]) patch, got shape {x.shape}")
+    shifts = [(dy, dx) for dy in (-shift, 0, shift) for dx in (-shift, 0, shift) if (dy, dx) != (0, 0)]
+    answers = np.stack([np.roll(x, s, axis=(0, 1)) for s in shifts])
+    mean = answers.mean(axis=0)
+    return {"shifts": shifts, "answers": answers, "mean": mean,
+            "mse_mean": float(np.mean([(mean - a) ** 2 for a in answers])),
+            "mse_one": float(np.mean([(answers[0] - a) ** 2 for a in answers[1:]]))}

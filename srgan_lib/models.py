@@ -58,6 +58,7 @@ from keras import layers, ops
 __all__ = [
     "PixelShuffle", "srresnet", "discriminator",
     "lr_from_uint8", "hr_from_uint8", "hr_to_uint8", "lr_to_uint8", "super_resolve",
+    "params_by_layer_type",
 ]
 
 UPSAMPLE_MODES = ("subpixel", "nearest")
@@ -232,3 +233,16 @@ def super_resolve(generator, lr_uint8, batch: bool = False) -> np.ndarray:
     out = ops.convert_to_numpy(generator(inp, training=False))
     sr = hr_to_uint8(out)
     return sr if batch else sr[0]
+
+
+def params_by_layer_type(model) -> dict[str, int]:
+    """``{layer class name: parameters}`` over ``model.layers`` (trainable and not, e.g. BN's
+    moving statistics), in order of first appearance, types without parameters left out.
+    The values sum to ``model.count_params()`` for the flat models of this module."""
+    out: dict[str, int] = {}
+    for layer in model.layers:
+        n = int(layer.count_params())
+        if n:
+            name = type(layer).__name__
+            out[name] = out.get(name, 0) + n
+    return out

@@ -164,12 +164,8 @@ def _parse_methods(methods) -> list[tuple[str, str]]:
 
 
 def _center_crop(img: np.ndarray, size: int | None) -> np.ndarray:
-    if not size:
-        return img
-    h, w = img.shape[:2]
-    ch, cw = min(size, h), min(size, w)
-    top, left = (h - ch) // 2, (w - cw) // 2
-    return img[top:top + ch, left:left + cw]
+    from srgan_lib.images import center_crop
+    return center_crop(img, size)
 
 
 def _png_bytes(img: np.ndarray) -> bytes:
@@ -640,6 +636,7 @@ class RatingsFile:
     ratings: list[dict]
     client: str = ""
     notes: list[str] = field(default_factory=list)
+    simulated: bool = False  # written by simulate_ratings, not by a person
 
 
 def load_manifest(study_dir) -> dict:
@@ -704,7 +701,82 @@ def load_ratings(path, manifest: dict) -> RatingsFile:
             raise bad(f"item {item!r} is rated twice")
         seen.add(item)
         clean.append({"item": item, "score": int(score), "time": t})
-    return RatingsFile(path=path, rater_id=rater, ratings=clean, client=str(data.get("client", "")))
+    simulated = data.get("simulated", False)
+    if not isinstance(simulated, bool):
+        raise bad(f"'simulated' must be true or false, got {simulated!r}")
+    return RatingsFile(path=path, rater_id=rater, ratings=clean, client=str(data.get("client", "")),
+                       simulated=simulated)
+
+
+#: latent mean scores (before rater bias, noise, rounding and clipping to 1..5) that
+#: :func:`simulate_ratings` uses for the anchors and the bicubic baseline when ``true_means``
+#: does not give them; roughly the paper's Table 2 MOS (NN 1.11-1.28 ... HR 4.32-4.46, bicubic 1.47-1.95)
+SIMULATION_DEFAULT_MEANS = {"nearest": 1.3, "bicubic": 2.0, "hr": 4.5}
+SIMULATED_CLIENT = "srgan_lib.mos.simulate_ratings (SIMULATED ratings: not human judgements)"
+
+
+def simulate_ratings(study_dir, raters: int = 26, seed: int = 0, noise: float = 0.6, true_means=None, *,
+                     rater_sd: float = 0.3, adversarial: int = 0, out_dir=None, prefix: str = "sim",
+                     overwrite: bool = False) -> list[Path]:
+    """Write ratings files of SIMULATED raters for a prepared study; returns their paths.
+
+    For demonstrations and tests of :func:`aggregate` only: every file says
+    ``"simulated": true`` and ``"client": SIMULATED_CLIENT``, and :func:`aggregate` /
+    :func:`format_report` list the simulated raters (``report["simulated_raters"]`` and a
+    ``SIMULATED: ...`` line).
+
+    Model: rater ``r`` scores item ``i`` (method ``m``) as
+    ``clip(round(true_means[m] + b_r + e_ri), 1, 5)`` with a rater bias ``b_r ~ N(0, rater_sd)``
+    and per-rating noise ``e_ri ~ N(0, noise)`` (one ``numpy.random.default_rng(seed)``: for each
+    rater, the bias, then the noise of every study item in manifest order).  ``true_means`` maps
+    each method of the study to its latent mean; it is merged over
+    :data:`SIMULATION_DEFAULT_MEANS` (NN, bicubic, HR), and a study method with no mean is a
+    ``ValueError``.  ``adversarial`` extra raters (``adv0``, ...) score NN 5, HR 1 and the rest 3,
+    which the calibration check flags.  Raters are ``{prefix}00``, ``{prefix}01``, ...; the files
+    go to ``out_dir`` (default ``STUDY_DIR/ratings/simulated/``), ``<rater>.json``, and an
+    existing file is a ``FileExistsError`` unless ``overwrite``.  Timestamps are fake
+    (2000-01-01, one second per rating, one hour per rater).
+    """
+    manifest = load_manifest(study_dir)
+    raters, adversarial = int(raters), int(adversarial)
+    if raters < 0 or adversarial < 0 or raters + adversarial < 1:
+        raise ValueError(f"need at least one rater (raters={raters}, adversarial={adversarial})")
+    if noise < 0 or rater_sd < 0:
+        raise ValueError(f"noise and rater_sd must be >= 0, got {noise}, {rater_sd}")
+    means = {**SIMULATION_DEFAULT_MEANS, **(true_means or {})}
+    missing = [m for m in manifest["methods"] if m not in means]
+    if missing:
+        raise ValueError(f"true_means gives no latent mean for the study's method(s) {', '.join(missing)} "
+                         f"(known: {', '.join(means)})")
+    out = Path(out_dir) if out_dir is not None else Path(study_dir) / "ratings" / "simulated"
+    ids = [check_rater_id(f"{prefix}{r:02d}") for r in range(raters)] + [f"adv{a}" for a in range(adversarial)]
+    paths = [out / f"{rid}.json" for rid in ids]
+    if not overwrite:
+        for path in paths:
+            if path.exists():
+                raise FileExistsError(f"{path} exists (pass overwrite=True to replace simulated ratings)")
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    base = _dt.datetime(2000, 1, 1, tzinfo=_dt.timezone.utc)
+    items = manifest["items"]
+    for k, (rid, path) in enumerate(zip(ids, paths)):
+        if k < raters:
+            bias = rng.normal(0, rater_sd)
+            scores = {i: int(np.clip(np.rint(means[it["method"]] + bias + rng.normal(0, noise)), 1, 5))
+                      for i, it in items.items()}
+        else:
+            scores = {i: {"nearest": 5, "hr": 1}.get(it["method"], 3) for i, it in items.items()}
+        ratings = [{"item": i, "score": sc,
+                    "time": (base + _dt.timedelta(hours=k, seconds=n)).isoformat(timespec="milliseconds")
+                    .replace("+00:00", "Z")} for n, (i, sc) in enumerate(scores.items())]
+        _atomic_write_json(path, {
+            "format": RATINGS_FORMAT, "version": FORMAT_VERSION, "study_id": manifest["study_id"],
+            "rater_id": rid, "simulated": True, "client": SIMULATED_CLIENT,
+            "simulation": {"seed": int(seed), "noise": float(noise), "rater_sd": float(rater_sd),
+                           "true_means": {m: float(means[m]) for m in manifest["methods"]},
+                           "adversarial": k >= raters},
+            "ratings": ratings})
+    return paths
 
 
 def _dedupe(files: list[RatingsFile]) -> tuple[list[RatingsFile], list[str]]:
@@ -829,6 +901,7 @@ def aggregate(study_dir, rating_files, *, exclude_flagged: bool = False) -> dict
         "study_id": manifest["study_id"], "ci_method": CI_METHOD, "test_method": TEST_METHOD,
         "files": [str(f.path) for f in files], "raters": [f.rater_id for f in used],
         "flagged_raters": sorted(flagged), "excluded_raters": excluded, "notes": notes,
+        "simulated_raters": [f.rater_id for f in used if f.simulated],
         "calibration": calib, "datasets": {},
     }
     for ds in datasets:
@@ -903,6 +976,12 @@ def format_report(report: dict, markdown: bool = True) -> str:
     elif report["flagged_raters"]:
         lines.append(f"flagged (rate NN at or above HR; --exclude-flagged leaves them out): "
                      f"{', '.join(report['flagged_raters'])}")
+    sim = report.get("simulated_raters", [])
+    if sim:
+        who = "ALL raters" if len(sim) == len(report["raters"]) else f"{len(sim)} of {len(report['raters'])} raters"
+        lines.append(f"{'**' if markdown else ''}SIMULATED: the ratings of {who} ({', '.join(sim)}) were "
+                     f"generated by srgan_lib.mos.simulate_ratings, not given by people; this report "
+                     f"demonstrates the analysis and says nothing about the methods.{'**' if markdown else ''}")
     for n in report["notes"]:
         lines.append(f"note: {n}")
     lines += ["", f"CI: {report['ci_method']}", f"tests: {report['test_method']}"]

@@ -344,8 +344,7 @@ def build_trainer(cfg: TrainConfig) -> SRGANTrainer:
 
     keras.utils.set_random_seed(cfg.seed)
     previous_policy = keras.mixed_precision.global_policy()
-    if cfg.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if cfg.mixed_precision else "float32")
     try:
         generator = models.srresnet(scale=cfg.scale, num_blocks=cfg.num_blocks, filters=cfg.filters,
                                     upsample=cfg.upsample)

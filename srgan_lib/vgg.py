@@ -29,7 +29,7 @@ import keras
 from keras import layers, ops
 
 __all__ = ["vgg_features", "VGGPreprocess", "preprocess_for_vgg", "LAYERS",
-           "FEATURE_SCALE", "IMAGENET_MEAN_BGR", "clear_cache"]
+           "FEATURE_SCALE", "IMAGENET_MEAN_BGR", "clear_cache", "feature_maps"]
 
 #: canonical layer name -> keras.applications.VGG19 layer
 LAYERS = {"22": "block2_conv2", "54": "block5_conv4"}
@@ -147,3 +147,19 @@ def vgg_features(layer="54", weights=None) -> keras.Model:
 def clear_cache() -> None:
     """Forget the cached feature models (e.g. after ``keras.backend.clear_session()``)."""
     _CACHE.clear()
+
+
+def feature_maps(features, image_uint8):
+    """The feature maps ``features`` computes for one uint8 RGB image, as a numpy ``(h, w, c)``.
+
+    ``features`` is a model of :func:`vgg_features` (``phi_ij / 12.75`` of a [-1, 1] image);
+    the image is mapped to [-1, 1] with :func:`srgan_lib.models.hr_from_uint8` first.
+    """
+    import numpy as np
+
+    from srgan_lib.models import hr_from_uint8
+
+    x = np.asarray(image_uint8)
+    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[2] != 3:
+        raise ValueError(f"feature_maps expects one uint8 (H, W, 3) image, got {x.dtype} {x.shape}")
+    return ops.convert_to_numpy(features(hr_from_uint8(x[None]), training=False))[0]

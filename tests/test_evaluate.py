@@ -212,3 +212,26 @@ def test_srgan_command_no_traceback(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2
     assert "x.png" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_compare_resizers_rows(rng):
+    from srgan_lib.evaluate import compare_resizers
+
+    imgs = [("r", rng.integers(0, 256, size=(32, 40, 3), dtype=np.uint8))]
+    rows = compare_resizers(imgs, 4, libraries=("matlab", "pil", "keras"))
+    assert [r["library"] for r in rows] == ["matlab", "pil", "keras"]
+    hr = imgs[0][1]
+    assert np.isinf(rows[0]["lr_psnr"]) and rows[0]["baseline_diff"] == 0
+    assert rows[0]["baseline_psnr"] == pytest.approx(psnr(upscale_bicubic(bicubic(hr, 4), 4), hr))
+    for r in rows[1:]:
+        assert np.isfinite(r["lr_psnr"]) and r["images"][0]["name"] == "r"
+        assert r["baseline_diff"] == pytest.approx(r["baseline_psnr"] - rows[0]["baseline_psnr"])
+
+
+@pytest.mark.needs_data
+def test_compare_resizers_set5(data_dir):
+    from srgan_lib.evaluate import compare_resizers
+
+    rows = {r["library"]: r for r in compare_resizers(load_eval_set(data_dir / "Set5"), 4)}
+    assert rows["matlab"]["baseline_psnr"] == pytest.approx(28.431, abs=0.002)
+    assert abs(rows["pil"]["baseline_diff"]) < 0.01 and -0.6 < rows["keras"]["baseline_diff"] < -0.3

@@ -155,3 +155,16 @@ def test_list_images_errors(tmp_path):
     (tmp_path / "empty" / "readme.txt").write_text("x")
     with pytest.raises(ValueError, match="empty"):
         list_images(tmp_path / "empty")
+
+
+def test_center_crop():
+    from srgan_lib.images import center_crop
+
+    img = np.arange(10 * 12 * 3).reshape(10, 12, 3)
+    c = center_crop(img, 4)
+    assert c.shape == (4, 4, 3) and c.flags.c_contiguous
+    np.testing.assert_array_equal(c, img[3:7, 4:8])
+    np.testing.assert_array_equal(center_crop(img, (2, 6)), img[4:6, 3:9])
+    assert center_crop(img, 50).shape == (10, 12, 3)  # clipped to the image
+    assert center_crop(img, None) is not None and center_crop(img, 0).shape == img.shape
+    np.testing.assert_array_equal(center_crop(img[:, :, 0], 3), img[3:6, 4:7, 0])

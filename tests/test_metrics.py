@@ -118,3 +118,73 @@ def test_ssim_equals_matlab_valid_mean(rng, shape):
 def test_ssim_too_small():
     with pytest.raises(ValueError, match="11x11"):
         ssim(np.zeros((16, 16, 3), np.uint8), np.zeros((16, 16, 3), np.uint8), border=4)
+
+
+# --------------------------------------------------------------------------- full-range Y (the pitfall)
+def test_rgb_to_y_full_range_values_and_pil():
+    from PIL import Image
+
+    px = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [128, 64, 32]], np.uint8)
+    np.testing.assert_allclose(rgb_to_y(px, full_range=True),
+                               [0.0, 255.0, 76.245, 149.685, 29.07, 0.299 * 128 + 0.587 * 64 + 0.114 * 32],
+                               atol=1e-9)
+    assert rgb_to_y(np.array([128, 64, 32], np.uint8), full_range=True) == pytest.approx(79.488, abs=1e-9)  # 38.272 + 37.568 + 3.648
+    # against PIL's convert("L") on all 2**24 colours: within 0.501 unrounded; rounded, off by one
+    # grey level on 0.057% of them (PIL's 16-bit fixed-point coefficients), equal elsewhere
+    v = np.arange(256, dtype=np.uint8)
+    img = np.stack(np.meshgrid(v, v, v, indexing="ij"), -1).reshape(4096, 4096, 3)
+    pil = np.asarray(Image.fromarray(img).convert("L")).astype(np.int64)
+    y = rgb_to_y(img, full_range=True)
+    assert np.abs(pil - y).max() < 0.502
+    diff = pil - rgb_to_y(img, round=True, full_range=True).astype(np.int64)
+    assert np.abs(diff).max() == 1 and 0.0004 < np.mean(diff != 0) < 0.0007
+    # studio range is the full range squeezed into 16..235
+    np.testing.assert_allclose(rgb_to_y(img[::7, ::7]) - 16, rgb_to_y(img[::7, ::7], full_range=True) * 219 / 255,
+                               atol=1e-9)
+
+
+def test_psnr_full_range_is_exactly_1_32_db_lower(rng):
+    hr = rng.integers(0, 256, size=(40, 36, 3), dtype=np.uint8)
+    sr = np.clip(np.rint(hr + rng.normal(0, 12, hr.shape)), 0, 255).astype(np.uint8)
+    gap = psnr(sr, hr) - psnr(sr, hr, y_range="full")
+    assert gap == pytest.approx(20 * math.log10(255 / 219), abs=1e-12) and gap == pytest.approx(1.3219, abs=1e-4)
+    # the same number as computing PSNR on full-range Y planes by hand
+    assert psnr(sr, hr, y_range="full") == pytest.approx(
+        psnr(rgb_to_y(sr, full_range=True), rgb_to_y(hr, full_range=True)), abs=1e-12)
+    # PIL's rounded 8-bit luma gives nearly the same PSNR (rounding noise only)
+    from PIL import Image
+    luma = lambda im: np.asarray(Image.fromarray(im).convert("L"))  # noqa: E731
+    assert psnr(luma(sr), luma(hr)) == pytest.approx(psnr(sr, hr, y_range="full"), abs=0.05)
+    s_full, s_studio = ssim(sr, hr, y_range="full"), ssim(sr, hr)
+    assert s_full == pytest.approx(ssim(rgb_to_y(sr, full_range=True), rgb_to_y(hr, full_range=True)), abs=1e-12)
+    assert s_full != s_studio and abs(s_full - s_studio) < 0.02
+    # y_range has no effect without Y conversion, and bad values are refused
+    assert psnr(sr, hr, y_channel=False, y_range="full") == psnr(sr, hr, y_channel=False)
+    with pytest.raises(ValueError, match="y_range"):
+        psnr(sr, hr, y_range="pc")
+    with pytest.raises(ValueError, match="y_range"):
+        ssim(sr, hr, y_range="limited")
+
+
+def test_protocol_variants_are_psnr_keywords(rng):
+    from srgan_lib.metrics import PROTOCOL_VARIANTS
+
+    hr = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+    sr = np.clip(hr.astype(int) + 5, 0, 255).astype(np.uint8)
+    vals = {k: psnr(sr, hr, **kw) for k, kw in PROTOCOL_VARIANTS.items()}
+    assert len(vals) == 4 and vals["protocol: studio-range Y, 4-px crop"] == psnr(sr, hr)
+    assert vals["full-range Y (JPEG/PIL 'L'), 4-px crop"] == pytest.approx(
+        vals["protocol: studio-range Y, 4-px crop"] - 20 * math.log10(255 / 219), abs=1e-9)
+    for kw in PROTOCOL_VARIANTS.values():
+        assert np.isfinite(ssim(sr, hr, **kw))
+
+
+@pytest.mark.needs_data
+def test_full_range_pitfall_on_set5(data_dir):
+    from srgan_lib import degrade, evaluate
+
+    pairs = [(hr, degrade.upscale_bicubic(degrade.bicubic(hr, 4), 4)) for _, hr in evaluate.load_eval_set(data_dir / "Set5")]
+    studio = np.mean([psnr(sr, hr) for hr, sr in pairs])
+    full = np.mean([psnr(sr, hr, y_range="full") for hr, sr in pairs])
+    assert studio == pytest.approx(28.43, abs=0.01)
+    assert studio - full == pytest.approx(1.3219, abs=1e-4)

@@ -233,3 +233,16 @@ if __name__ == "__main__" and "--regenerate" in sys.argv:
     REFERENCE.parent.mkdir(exist_ok=True)
     np.savez_compressed(REFERENCE, x=x, y=np.asarray(g(x, training=False)))
     print("wrote", REFERENCE, REFERENCE.stat().st_size, "bytes")
+
+
+def test_params_by_layer_type():
+    models = _models()
+    g = models.srresnet(scale=4, num_blocks=2, filters=16)
+    by = models.params_by_layer_type(g)
+    assert sum(by.values()) == g.count_params()
+    # 9x9 head (3->16) + 2 blocks x 2 (3x3, 16->16) + the 3x3 after the blocks + 2 upsamplers (16->64)
+    # + the 9x9 tail (16->3)
+    conv = (81 * 3 * 16 + 16) + 5 * (9 * 16 * 16 + 16) + 2 * (9 * 16 * 64 + 64) + (81 * 16 * 3 + 3)
+    assert by["Conv2D"] == conv
+    assert by["BatchNormalization"] == 5 * 4 * 16  # gamma, beta, moving mean and variance
+    assert list(by)[0] == "Conv2D" and all(v > 0 for v in by.values())

@@ -18,7 +18,13 @@ from srgan_lib import cli, mos
 METHODS = ["nearest", "bicubic", "srresnet", "srgan", "hr"]
 #: true preferences of the simulated raters (latent score before rounding)
 TRUE_LATENT = {"hr": 4.5, "srgan": 3.6, "srresnet": 2.9, "bicubic": 2.0, "nearest": 1.3}
-RATER_SD, NOISE_SD = 0.3, 0.6
+RATER_SD, NOISE_SD = 0.3, 0.6  # = simulate_ratings' defaults rater_sd, noise
+
+
+def simulate(study_dir, out_dir, n_raters, seed, adversarial=0):
+    """The library's simulated raters (mos.simulate_ratings) with this file's methods and names."""
+    return mos.simulate_ratings(study_dir, raters=n_raters, seed=seed, noise=NOISE_SD, rater_sd=RATER_SD,
+                                true_means=TRUE_LATENT, adversarial=adversarial, out_dir=out_dir, prefix="s")
 
 
 def synthetic_sources(datasets=("SynA", "SynB"), n_images=5, size=24, seed=0):
@@ -53,24 +59,6 @@ def write_ratings(path, manifest, rater, scores: dict, study_id=None):
                                            for k, (i, s) in enumerate(scores.items())]}
     Path(path).write_text(json.dumps(data))
     return Path(path)
-
-
-def simulate(manifest, out_dir, n_raters, seed, adversarial=0):
-    """Ratings of synthetic raters: round(latent[method] + rater bias + noise) clipped to 1..5."""
-    rng = np.random.default_rng(seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for r in range(n_raters):
-        bias = rng.normal(0, RATER_SD)
-        scores = {}
-        for i, it in manifest["items"].items():
-            latent = TRUE_LATENT[it["method"]] + bias + rng.normal(0, NOISE_SD)
-            scores[i] = int(np.clip(np.rint(latent), 1, 5))
-        paths.append(write_ratings(out_dir / f"s{r:02d}.json", manifest, f"s{r:02d}", scores))
-    for a in range(adversarial):  # scores NN as excellent and HR as bad
-        scores = {i: {"nearest": 5, "hr": 1}.get(it["method"], 3) for i, it in manifest["items"].items()}
-        paths.append(write_ratings(out_dir / f"adv{a}.json", manifest, f"adv{a}", scores))
-    return paths
 
 
 def true_means(n=400_000):
@@ -209,12 +197,11 @@ def test_wilcoxon_matches_scipy():
 
 def test_simulated_study_recovers_order_and_cis_cover_truth(tmp_path):
     out = make_study(tmp_path, raters=0)
-    manifest = mos.load_manifest(out)
     truth = true_means()
     order = sorted(TRUE_LATENT, key=TRUE_LATENT.get)
     covered = total = 0
     for seed in range(20):
-        files = simulate(manifest, tmp_path / f"sim{seed}", n_raters=26, seed=seed)
+        files = simulate(out, tmp_path / f"sim{seed}", n_raters=26, seed=seed)
         rep = mos.aggregate(out, files)
         assert rep["flagged_raters"] == [] and rep["notes"] == []
         for ds in ("SynA", "SynB"):
@@ -248,8 +235,7 @@ def test_no_difference_is_not_significant(tmp_path):
 
 def test_adversarial_rater_is_flagged_and_can_be_excluded(tmp_path, capsys):
     out = make_study(tmp_path, raters=0)
-    manifest = mos.load_manifest(out)
-    files = simulate(manifest, tmp_path / "sim", n_raters=8, seed=1, adversarial=1)
+    files = simulate(out, tmp_path / "sim", n_raters=8, seed=1, adversarial=1)
     rep = mos.aggregate(out, files)
     assert rep["flagged_raters"] == ["adv0"] and "adv0" in rep["raters"]
     entry = next(c for c in rep["calibration"] if c["rater"] == "adv0")
@@ -266,7 +252,7 @@ def test_adversarial_rater_is_flagged_and_can_be_excluded(tmp_path, capsys):
 
 def test_cli_aggregate_json_markdown_and_plots(tmp_path, capsys):
     out = make_study(tmp_path, raters=0)
-    files = simulate(mos.load_manifest(out), tmp_path / "sim", n_raters=6, seed=2)
+    files = simulate(out, tmp_path / "sim", n_raters=6, seed=2)
     rc, text, _ = run_cli(["mos", "aggregate", str(out), *map(str, files), "--json", "--plots", str(tmp_path / "p")],
                           capsys)
     assert rc == 0
@@ -431,7 +417,7 @@ def test_cli_prepare_set5_nearest_bicubic(tmp_path, data_dir, capsys, monkeypatc
             h, w = hr[it["image"]].shape[:2]
             t, l = (h - 128) // 2, (w - 128) // 2
             np.testing.assert_array_equal(img, hr[it["image"]][t:t + 128, l:l + 128])
-    files = simulate(m, tmp_path / "sim", n_raters=5, seed=0)
+    files = simulate(out, tmp_path / "sim", n_raters=5, seed=0)
     rc, text, err = run_cli(["mos", "aggregate", str(out), *map(str, files), "--json"], capsys)
     rows = {r["method"]: r["mos"] for r in json.loads(text)["datasets"]["Set5"]["methods"]}
     assert rows["nearest"] < rows["hr"]
@@ -563,3 +549,54 @@ def test_html_page_in_headless_chromium(tmp_path, chromium, capsys):
     rep = json.loads(text)
     assert rep["raters"] == ["r02"]
     assert sum(sum(r["distribution"]) for d in rep["datasets"].values() for r in d["methods"]) == 5
+
+
+# --------------------------------------------------------------------------- simulated raters (library)
+def test_simulate_ratings_files_are_marked_and_reported_as_simulated(tmp_path):
+    out = make_study(tmp_path, raters=0)
+    files = mos.simulate_ratings(out, raters=3, seed=4, true_means=TRUE_LATENT)
+    assert [p.name for p in files] == ["sim00.json", "sim01.json", "sim02.json"]
+    assert all(p.parent == out / "ratings" / "simulated" for p in files)
+    data = json.loads(files[0].read_text())
+    assert data["simulated"] is True and "SIMULATED" in data["client"]
+    assert data["simulation"]["seed"] == 4 and data["simulation"]["true_means"]["srgan"] == 3.6
+    assert len(data["ratings"]) == 50 and {r["score"] for r in data["ratings"]} <= {1, 2, 3, 4, 5}
+    # deterministic in the seed: the same call rewrites identical files
+    again = mos.simulate_ratings(out, raters=3, seed=4, true_means=TRUE_LATENT, out_dir=tmp_path / "again")
+    assert [p.read_text() for p in again] == [p.read_text() for p in files]
+    with pytest.raises(FileExistsError):
+        mos.simulate_ratings(out, raters=3, seed=4, true_means=TRUE_LATENT)
+    rep = mos.aggregate(out, files)
+    assert rep["simulated_raters"] == ["sim00", "sim01", "sim02"] and rep["notes"] == []
+    text = mos.format_report(rep)
+    assert "**SIMULATED: the ratings of ALL raters (sim00, sim01, sim02)" in text
+    assert "SIMULATED: the ratings of ALL raters" in mos.format_report(rep, markdown=False)
+    # a human rater next to simulated ones: only the simulated ones are named
+    human = write_ratings(tmp_path / "h.json", mos.load_manifest(out), "alice",
+                          {i: 3 for i in mos.load_manifest(out)["items"]})
+    rep = mos.aggregate(out, [*files, human])
+    assert rep["simulated_raters"] == ["sim00", "sim01", "sim02"]
+    assert "SIMULATED: the ratings of 3 of 4 raters" in mos.format_report(rep)
+    assert "SIMULATED" not in mos.format_report(mos.aggregate(out, [human]))
+
+
+def test_simulate_ratings_noiseless_values_and_errors(tmp_path):
+    out = make_study(tmp_path, raters=0)
+    # no noise: every score is clip(rint(latent mean)); rint rounds half to even (4.5 -> 4)
+    files = mos.simulate_ratings(out, raters=2, noise=0, rater_sd=0, true_means=TRUE_LATENT)
+    rep = mos.aggregate(out, files)
+    got = {r["method"]: r["mos"] for r in rep["datasets"]["SynA"]["methods"]}
+    assert got == {"nearest": 1.0, "bicubic": 2.0, "srresnet": 3.0, "srgan": 4.0, "hr": 4.0}
+    # adversarial raters score NN 5 / HR 1 and are flagged by the calibration check
+    files = mos.simulate_ratings(out, raters=0, adversarial=2, true_means=TRUE_LATENT, out_dir=tmp_path / "adv")
+    rep = mos.aggregate(out, files)
+    assert rep["flagged_raters"] == ["adv0", "adv1"] and rep["simulated_raters"] == ["adv0", "adv1"]
+    with pytest.raises(ValueError, match="srresnet, srgan"):
+        mos.simulate_ratings(out, raters=2, out_dir=tmp_path / "x")  # defaults know nearest/bicubic/hr only
+    with pytest.raises(ValueError, match="at least one rater"):
+        mos.simulate_ratings(out, raters=0, true_means=TRUE_LATENT, out_dir=tmp_path / "y")
+    bad = json.loads(files[0].read_text())
+    bad["simulated"] = "yes"
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    with pytest.raises(Exception, match="'simulated' must be true or false"):
+        mos.aggregate(out, [tmp_path / "bad.json"])

@@ -209,3 +209,42 @@ def test_vgg_features_equal_keras_vgg19(vgg_weights, layer, block):
     got = _np(vgg.vgg_features(layer, weights=vgg_weights)(img / 127.5 - 1.0))
     assert got.shape == ref.shape and np.abs(ref).max() > 0.1
     np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-3 * np.abs(ref).max())
+
+
+# ---------------------------------------------------------------- book helpers
+def test_loss_curve_slopes_are_the_sigmoid():
+    from srgan_lib import losses
+    logits = np.linspace(-8, 8, 321).astype(np.float32)
+    sig = 1 / (1 + np.exp(-logits.astype(np.float64)))
+    v, g = losses.loss_curve(losses.generator_adversarial_loss, logits)
+    np.testing.assert_allclose(v, _softplus(-logits.astype(np.float64)), atol=1e-5)
+    np.testing.assert_allclose(g[1:-1], (sig - 1)[1:-1], atol=2e-3)  # central differences, step 0.05
+    v, g = losses.loss_curve(losses.saturating_generator_loss, logits)
+    np.testing.assert_allclose(g[1:-1], -sig[1:-1], atol=2e-3)
+    # the saturation of chapter 4: at D(G(x)) = sigmoid(-8) the saturating slope is ~3e-4, the other ~1
+    assert abs(g[0]) < 1e-3 and abs(losses.loss_curve(losses.generator_adversarial_loss, logits)[1][0]) > 0.99
+    with pytest.raises(ValueError):
+        losses.loss_curve(losses.mse, [1.0])
+
+
+def test_regression_to_the_mean_identity():
+    from srgan_lib import losses
+    rng = np.random.default_rng(0)
+    patch = rng.integers(0, 256, (16, 16, 3)).astype(np.uint8)
+    r = losses.regression_to_the_mean(patch, shift=2)
+    assert r["answers"].shape == (8, 16, 16, 3) and len(r["shifts"]) == 8 and (0, 0) not in r["shifts"]
+    np.testing.assert_array_equal(r["answers"][0], np.roll(patch, (-2, -2), axis=(0, 1)))
+    mse_a0_mean = np.mean((r["answers"][0] - r["mean"]) ** 2)
+    assert r["mse_one"] == pytest.approx(8 / 7 * (mse_a0_mean + r["mse_mean"]), rel=1e-12)
+    assert r["mse_mean"] < r["mse_one"]
+    flat = losses.regression_to_the_mean(np.full((8, 8), 7.0))
+    assert flat["mse_mean"] == 0 and flat["mse_one"] == 0
+
+
+def test_feature_maps_maps_uint8_to_minus_one_one():
+    from srgan_lib import vgg
+    img = np.array([[[0, 255, 51]]], np.uint8)
+    out = vgg.feature_maps(lambda x, training=False: x * 2, img)
+    np.testing.assert_allclose(out, [[[-2.0, 2.0, 2 * (51 / 127.5 - 1)]]], atol=1e-6)
+    with pytest.raises(ValueError):
+        vgg.feature_maps(lambda x, training=False: x, img[None])

@@ -121,6 +121,7 @@ def cmd_dp(out):
         kernel = dp.generator.trainable_variables[0]
         result["variable_sharding"] = str(kernel.value.sharding)
         result["variable_devices"] = len(kernel.value.sharding.device_set)
+        result["batch_axes"] = list(dist.get_data_layout(batch[0].shape).axes)
     result["dp_logs"] = one_step(dp, batch)
     diffs = max_diffs(ref, train._state_arrays(dp))
     result["max_diff"] = max(diffs.values())
