@@ -119,6 +119,36 @@ def _format_for(path: Path) -> str:
     return fmt
 
 
+def atomic_write(path, write, overwrite: bool = True, suffix: str = ".tmp") -> Path:
+    """Create ``path`` atomically: ``write(tmp)`` fills a temporary file in the same folder,
+    which is flushed to disk and renamed over ``path`` (:func:`os.replace`).
+
+    Readers see the old file or the complete new one, never a partial file, and a crash
+    leaves no file under the final name.  ``suffix`` is the temporary file's ending (some
+    writers insist on one, e.g. Keras' ``.weights.h5``).  With ``overwrite=False`` an
+    existing ``path`` (even one that appeared while writing) raises FileExistsError.
+    Every atomic write of the library goes through here.
+    """
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the file the usual permissions
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"refusing to overwrite existing file {str(path)!r} (use overwrite)")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_image(path, array, overwrite: bool = False) -> Path:
     """Write a ``uint8`` image ``(H,W)``, ``(H,W,3)`` or ``(H,W,4)`` atomically.
 
@@ -144,21 +174,11 @@ def write_image(path, array, overwrite: bool = False) -> Path:
     im = Image.fromarray(np.ascontiguousarray(arr))
     if fmt == "JPEG" and im.mode == "RGBA":
         raise ValueError(f"cannot write {str(path)!r}: JPEG has no alpha channel")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
             im.save(f, format=fmt)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists() and not overwrite:  # appeared while we were writing
-            raise FileExistsError(f"refusing to overwrite existing file {str(path)!r} (use overwrite)")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+
+    atomic_write(path, save, overwrite=overwrite)
     return path
 
 

@@ -71,6 +71,8 @@ from pathlib import Path
 
 import numpy as np
 
+from srgan_lib.images import atomic_write
+
 FORMAT_VERSION = 1
 RATINGS_FORMAT = "sr-mos-ratings"
 STUDY_FORMAT = "sr-mos-study"
@@ -103,21 +105,7 @@ def _umask() -> int:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; pages are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _atomic_write_json(path: Path, obj) -> None:

@@ -45,6 +45,7 @@ import keras
 from keras import ops
 
 from srgan_lib import losses, models
+from srgan_lib.images import atomic_write
 
 # --------------------------------------------------------------------------------------------
 # Presets
@@ -402,20 +403,6 @@ def _restore_arrays(trainer: SRGANTrainer, arrays: dict[str, np.ndarray], path) 
             v.assign(a)
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: readers never see a partial file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def save_checkpoint(run_dir: Path, trainer: SRGANTrainer, step: int, keep: int = 2) -> Path:
     """Write ``checkpoints/ckpt-STEP.npz`` and ``generator.weights.h5`` atomically, then ``latest.json``."""
     ckpt_dir = Path(run_dir) / "checkpoints"
@@ -428,13 +415,10 @@ def save_checkpoint(run_dir: Path, trainer: SRGANTrainer, step: int, keep: int =
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
 
-    _atomic_write(path, write_npz)
+    atomic_write(path, write_npz)
     # The generator alone, for evaluation and upscaling (keras needs the .weights.h5 suffix).
-    gen_path = Path(run_dir) / "generator.weights.h5"
-    tmp_gen = Path(run_dir) / f".generator-{os.getpid()}.weights.h5"
-    trainer.generator.save_weights(tmp_gen)
-    os.replace(tmp_gen, gen_path)
-    _atomic_write(ckpt_dir / "latest.json",
+    atomic_write(Path(run_dir) / "generator.weights.h5", trainer.generator.save_weights, suffix=".weights.h5")
+    atomic_write(ckpt_dir / "latest.json",
                   lambda tmp: Path(tmp).write_text(json.dumps({"step": step, "file": path.name})))
     old = sorted(ckpt_dir.glob("ckpt-*.npz"))[:-keep] if keep > 0 else []
     for p in old:
@@ -521,11 +505,14 @@ class RunMonitor(keras.callbacks.Callback):
             self.diverged_at = (self.step, bad)
             self.model.stop_training = True
             return
-        lr = self.model.optimizer.learning_rate
+        # The rate of this step, from the schedule (reading the optimizer's variable would force a
+        # state sync on JAX at every logged step).
+        c = self.cfg
+        lr = c.lr if not c.lr_decay_at or self.step - 1 <= c.lr_decay_at else c.lr / 10
         self._writer.writerow([self.step, f"{time.perf_counter() - self._t0:.3f}"] +
                               [f"{values[k]:.6g}" if k in values else "" for k in
                                ("content_loss", "adv_loss", "g_loss", "d_loss", "d_real", "d_fake", "d_acc")] +
-                              [f"{float(ops.convert_to_numpy(lr)):.3g}"])
+                              [f"{lr:.3g}"])
 
     def on_epoch_end(self, epoch, logs=None):
         if self.diverged_at is not None:
@@ -616,14 +603,14 @@ def prepare_run_dir(cfg: TrainConfig, out: Path, resume: bool | None) -> tuple[P
         if resume is False:
             raise ValueError(f"{out} already holds a run; continue it with --resume or choose another --out")
         old.update({k: new[k] for k in _RESUMABLE_CHANGES if k in new})
-        _atomic_write(cfg_path, lambda tmp: Path(tmp).write_text(json.dumps(old, indent=2)))
+        atomic_write(cfg_path, lambda tmp: Path(tmp).write_text(json.dumps(old, indent=2)))
         return out, True
     if resume:
         raise ValueError(f"--resume: {out} holds no run to continue (no config.json)")
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} exists and is not a run folder; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(cfg_path, lambda tmp: Path(tmp).write_text(json.dumps(_config_dict(cfg), indent=2)))
+    atomic_write(cfg_path, lambda tmp: Path(tmp).write_text(json.dumps(_config_dict(cfg), indent=2)))
     return out, False
 
 

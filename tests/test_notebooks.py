@@ -4,7 +4,7 @@
   execution count, no Colab badge / install URL that disagrees with ``repository.url`` of _config.yml,
   and every chapter has its parameters cell, Colab install cell, summary and exercises.
 * ``test_badge_check_catches_a_wrong_url`` (fast): the link check fails when the URL in _config.yml changes.
-* ``test_notebooks_nbval`` (slow: run with SRGAN_SLOW_TESTS=1, or ``make book`` which executes them too):
+* ``test_notebooks_nbval`` (a few minutes; part of ``make test`` and CI):
   runs every chapter with nbval (``--nbval-lax``: only cells marked ``# NBVAL_CHECK_OUTPUT`` are compared)
   in smoke mode.  The chapters' hidden cells (tag ``remove-cell``) assert the key numbers: parameter
   counts, finite losses, and the Set5 bicubic baseline (28.43 dB) when the shared data is present.
@@ -61,7 +61,6 @@ def test_badge_check_catches_a_wrong_url(tmp_path):
     assert "someone-else/fork/blob/" in "".join(nb["cells"][0]["source"])
 
 
-@pytest.mark.slow
 def test_notebooks_nbval():
     pytest.importorskip("nbval")
     env = dict(os.environ, SRGAN_MODE=os.environ.get("SRGAN_MODE", "smoke"),

@@ -192,6 +192,9 @@ def test_resume_equals_uninterrupted_run(resume_runs):
         for col in ("content_loss", "g_loss", "d_loss", "adv_loss"):
             assert float(x[col]) == pytest.approx(float(y[col]), rel=1e-4, abs=1e-6), (x["step"], col)
     assert float(rb[1]["lr"]) == pytest.approx(1e-3) and float(rb[-1]["lr"]) == pytest.approx(1e-4)
+    # The logged rate is the one the update of that step used: Keras' PiecewiseConstantDecay gives
+    # lr(iterations) = 1e-3 while iterations <= 2, and step k is the update with iterations = k - 1.
+    assert [float(r["lr"]) for r in rb[1:4]] == pytest.approx([1e-3, 1e-3, 1e-4])
 
 
 @pytest.mark.backend
