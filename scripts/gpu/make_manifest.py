@@ -39,7 +39,7 @@ def main():
         "sha256": sha256(wfile),
         "architecture": {k: cfg[k] for k in ("scale", "num_blocks", "filters", "upsample")},
         "preset": cfg["preset"],
-        "training_data": cfg["data"] + " (391 images; T91 + BSD200 + General100 from ../shared/datasets)",
+        "training_data": cfg["data"] + " (391 images, the copies in ../shared/datasets)",
         "degradation": cfg["degradation"],
         "steps": int(last["step"]),
         "steps_planned": cfg["steps"],
