@@ -23,8 +23,12 @@ by tensor shape, and some window shapes change the float32 summation order (|dif
 graph (``predict_on_batch``) vs eager (``models.super_resolve``) execution does the same.  The
 ``uint8`` output then differs by exactly 1 at a handful of pixels whose value sits on a .5
 rounding boundary (0 to 7 of 40,000 pixels in the tests; 0 with ``TF_ENABLE_ONEDNN_OPTS=0``).
-That is unavoidable short of disabling oneDNN; the tests assert identical ``uint8`` except
-off-by-one at rounding boundaries, and float32 agreement within 2e-5.
+With kernels whose summation order does not depend on the shape -- the JAX backend (XLA), or
+TensorFlow with ``TF_ENABLE_ONEDNN_OPTS=0`` set before it is imported -- the tiled ``uint8``
+output is byte-identical to whole-image output for every tile size tested
+(``test_tiled_uint8_identical_to_whole_with_deterministic_kernels``).  With oneDNN on, the tests
+assert identical ``uint8`` except off-by-one at rounding boundaries, and float32 agreement
+within 2e-5.
 
 Receptive field of the default SRResNet (16 residual blocks, x4), derived from the kernel
 sizes by :func:`receptive_field` walking the layers backwards from the output (an

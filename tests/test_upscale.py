@@ -353,3 +353,25 @@ def test_package_attribute_is_callable(small):
     import srgan_lib
     img = np.random.default_rng(11).integers(0, 256, (6, 5, 3), dtype=np.uint8)
     np.testing.assert_array_equal(srgan_lib.upscale(img, small), U.upscale(img, small))
+
+
+@pytest.mark.parametrize("env", [{"KERAS_BACKEND": "jax"},
+                                 {"KERAS_BACKEND": "tensorflow", "TF_ENABLE_ONEDNN_OPTS": "0"}])
+def test_tiled_uint8_identical_to_whole_with_deterministic_kernels(env):
+    """With kernels whose summation order does not depend on the tensor shape (XLA on JAX, or
+    TensorFlow without oneDNN), tiled output is *identical* to whole-image output, byte for byte,
+    for every tile size, when the overlap covers the receptive field.  (TensorFlow's default oneDNN
+    kernels pick an algorithm per shape; then at most a few pixels per image sit on a rounding
+    boundary and differ by 1, as test_tiled_equals_whole_image allows.)"""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).with_name("upscale_exact_subprocess.py")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600,
+                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env})
+    assert r.returncode == 0, r.stderr[-3000:]
+    diffs = json.loads(r.stdout)
+    assert len(diffs) == 20 and all(v == 0 for v in diffs.values()), diffs
