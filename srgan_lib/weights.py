@@ -34,11 +34,18 @@ def weights_dirs() -> list[Path]:
 
 
 def shipped_models() -> dict[str, Path]:
-    """Name -> manifest path of every shipped generator found."""
+    """Name -> manifest path of every shipped generator found.
+
+    A shipped generator is a pair ``NAME.weights.h5`` + ``NAME.json`` (its manifest); other
+    files in the folder (evaluation tables, logs) are not models.
+    """
     found = {}
     for d in weights_dirs():
-        for m in sorted(d.glob("*.json")) if d.is_dir() else []:
-            found.setdefault(m.stem, m)
+        for w in sorted(d.glob("*.weights.h5")) if d.is_dir() else []:
+            name = w.name[: -len(".weights.h5")]
+            manifest = w.with_name(name + ".json")
+            if manifest.is_file():
+                found.setdefault(name, manifest)
     return found
 
 
