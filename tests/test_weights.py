@@ -1,6 +1,5 @@
 """Loading generators: run folders, files, and the shipped models in data/weights/."""
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np

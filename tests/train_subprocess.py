@@ -95,7 +95,6 @@ def cmd_dp(out):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
-    import numpy as np
 
     from srgan_lib import train
 
