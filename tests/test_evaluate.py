@@ -17,7 +17,8 @@ KEYS = {"dataset", "model", "scale", "n", "psnr", "ssim", "images"}
 
 
 # ---------------------------------------------------------------- reference numbers (shared/README.md)
-@pytest.mark.parametrize("name,n,ref_psnr,ref_ssim", [("Set5", 5, 28.43, 0.811), ("Set14", 14, 26.09, 0.705)])
+@pytest.mark.parametrize("name,n,ref_psnr,ref_ssim", [("Set5", 5, 28.43, 0.811), ("Set14", 14, 26.09, 0.705),
+                                                     ("BSD100", 100, 25.96, 0.668)])
 def test_bicubic_baseline_reproduces_reference(data_dir, monkeypatch, name, n, ref_psnr, ref_ssim):
     monkeypatch.setenv("SRGAN_DATA_DIR", str(data_dir))
     r = evaluate(name, "bicubic", scale=4)

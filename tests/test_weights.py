@@ -87,3 +87,19 @@ def test_shipped_srresnet_reproduces_its_manifest_on_set5(data_dir):
     assert r["psnr"] == pytest.approx(manifest["evaluation"]["Set5"]["psnr"], abs=0.01)
     assert r["ssim"] == pytest.approx(manifest["evaluation"]["Set5"]["ssim"], abs=0.001)
     assert r["psnr"] > 30.5  # well above bicubic's 28.43
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["srresnet-mse", "srgan-vgg54"])
+def test_shipped_models_reproduce_their_manifests_everywhere(data_dir, name):
+    """Every number of the manifests' evaluation (and of the README table): Set5, Set14, BSD100.
+    About 3 minutes per model on 2 CPU cores (BSD100); run with ``make test-slow``."""
+    from srgan_lib import evaluate
+
+    manifest = json.loads((ROOT / "data" / "weights" / f"{name}.json").read_text())
+    for dataset in ("Set5", "Set14", "BSD100"):
+        r = evaluate.evaluate(dataset, name, scale=4)
+        want = manifest["evaluation"][dataset]
+        assert r["n"] == want["n"]
+        assert r["psnr"] == pytest.approx(want["psnr"], abs=0.01), dataset
+        assert r["ssim"] == pytest.approx(want["ssim"], abs=0.001), dataset
