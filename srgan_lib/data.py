@@ -121,6 +121,13 @@ _FSRCNN = f"{_GH}/yippp/FSRCNN/b82c173a998caf777ab57ea24ef8db1110458a39"
 _DCSCN = f"{_GH}/jiny2001/dcscn-super-resolution/d382bc30d41c94ac72f8cb148d61cc4864b3b380"
 _HF = "https://huggingface.co/datasets/eugenesiow"
 _DIV2K = "http://data.vision.ee.ethz.ch/cvl/DIV2K"
+# DIV2K train and valid share their citation and licence (short citation, full citation, licence).
+_DIV2K_CITATION = (
+    "Agustsson & Timofte, CVPRW 2017",
+    "E. Agustsson, R. Timofte: NTIRE 2017 Challenge on Single Image Super-Resolution: "
+    "Dataset and Study. CVPR Workshops 2017.",
+    "academic research use only (DIV2K website)",
+)
 _NOT_BYTE_CHECKED = ("per-file SHA-256 from the manifest of the reference copy (SHA256SUMS), "
                      "assumed byte-identical to this pinned commit (not re-checked online)")
 
@@ -177,10 +184,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         "DIV2K", "train", 800,
         (Source((f"{_DIV2K}/DIV2K_train_HR.zip",), "zip", "HR",
                 md5="bdc2d9338d4e574fe81bf7d158758658", members="DIV2K_train_HR"),),
-        "Agustsson & Timofte, CVPRW 2017",
-        "E. Agustsson, R. Timofte: NTIRE 2017 Challenge on Single Image Super-Resolution: "
-        "Dataset and Study. CVPR Workshops 2017.",
-        "academic research use only (DIV2K website)",
+        *_DIV2K_CITATION,
         "DIV2K/HR/0001..0800.png (2K resolution)",
         "archive md5 as used by torchvision/deepinv DIV2K loaders (several repositories agree; "
         "not re-checked online); no sha256 known",
@@ -189,10 +193,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         "DIV2K-valid", "valid", 100,
         (Source((f"{_DIV2K}/DIV2K_valid_HR.zip",), "zip", "HR",
                 md5="9fcdda83005c5e5997799b69f955ff88", members="DIV2K_valid_HR"),),
-        "Agustsson & Timofte, CVPRW 2017",
-        "E. Agustsson, R. Timofte: NTIRE 2017 Challenge on Single Image Super-Resolution: "
-        "Dataset and Study. CVPR Workshops 2017.",
-        "academic research use only (DIV2K website)",
+        *_DIV2K_CITATION,
         "DIV2K-valid/HR/0801..0900.png (2K resolution)",
         "archive md5 as used by torchvision/deepinv DIV2K loaders (not re-checked online); "
         "no sha256 known",
