@@ -2,14 +2,21 @@
 
 Each sub-command lives in the module of its idea, which provides
 ``add_arguments(parser)`` and ``main(args) -> int``.  Errors the user can fix
-(a missing folder, an unreadable image, a bad option) are reported as one line
-on stderr with exit status 2, never as a traceback.
+(a missing folder, an unreadable image, a bad option, an output that cannot be
+written) are the library's own exceptions (:mod:`srgan_lib.errors`); they are
+reported as one line on stderr with exit status 2 (3 for a diverged training
+run).  Every other exception is a bug or an unforeseen problem and keeps its
+traceback.  ``srgan --debug COMMAND ...`` (or ``SRGAN_DEBUG=1``) shows the
+traceback of user errors too.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+from srgan_lib.errors import SRGANError, UserError  # noqa: F401  (UserError: historical import path)
 
 COMMANDS = {
     "eval": ("srgan_lib.evaluate", "evaluate SR methods on benchmark sets (PSNR/SSIM on Y, paper protocol)"),
@@ -21,14 +28,12 @@ COMMANDS = {
 }
 
 
-class UserError(Exception):
-    """An error caused by the user's input; printed as one line, exit status 2."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srgan", description="SRGAN (Ledig et al., CVPR 2017) in Keras 3")
     from srgan_lib import __version__
     parser.add_argument("--version", action="version", version=f"srgan-lib {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of user errors too (also: SRGAN_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, (module, help_text) in COMMANDS.items():
@@ -40,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = os.environ.get("SRGAN_DEBUG") == "1"
+    while argv and argv[0] == "--debug":
+        debug = True
+        argv = argv[1:]
     parser = build_parser()
     # First pass: find the sub-command, then let its module add its own arguments.
     if argv and argv[0] in COMMANDS and not argv[0].startswith("-"):
@@ -49,12 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         args = sub.parse_args(argv[1:])
         try:
             return int(module.main(args) or 0)
-        except UserError as exc:
+        except SRGANError as exc:
+            if debug:
+                raise
             print(f"srgan {argv[0]}: error: {exc}", file=sys.stderr)
-            return 2
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError, ValueError) as exc:
-            print(f"srgan {argv[0]}: error: {exc}", file=sys.stderr)
-            return 2
+            return exc.exit_status
         except KeyboardInterrupt:
             print(f"srgan {argv[0]}: interrupted", file=sys.stderr)
             return 130

@@ -33,8 +33,10 @@ __all__ = ["vgg_features", "VGGPreprocess", "preprocess_for_vgg", "LAYERS",
 
 #: canonical layer name -> keras.applications.VGG19 layer
 LAYERS = {"22": "block2_conv2", "54": "block5_conv4"}
-#: phi is divided by this (paper, Sec. 3.2)
-FEATURE_SCALE = 12.75
+#: phi_{i,j} is divided by FEATURE_SCALE[layer] before the loss.  phi_5,4: the paper's 1/12.75
+#: (Sec. 3.2).  phi_2,2: the divisor that gives the VGG22 loss the scale of the VGG54 loss at the
+#: SRResNet-MSE initialisation on the training patches (measured; see the book's chapter 3).
+FEATURE_SCALE = {"22": 361.0, "54": 12.75}
 #: ImageNet channel means in BGR order, as in keras.applications.imagenet_utils ("caffe")
 IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
 WEIGHTS_ENV = "SRGAN_VGG19_WEIGHTS"
@@ -106,7 +108,7 @@ def _load_vgg19(weights: str):
                          f"({type(e).__name__}: {reason})") from None
 
 
-def vgg_features(layer="54", weights=None) -> keras.Model:
+def vgg_features(layer="54", weights=None, scale=None) -> keras.Model:
     """Frozen feature extractor ``x in [-1, 1] -> phi_{i,j}(x) / 12.75``.
 
     Args:
@@ -114,6 +116,7 @@ def vgg_features(layer="54", weights=None) -> keras.Model:
             ``"vgg22"``/``"vgg54"`` are accepted too.
         weights: None (``$SRGAN_VGG19_WEIGHTS`` or ``"imagenet"``), ``"imagenet"``, or the
             path of a Keras VGG19 notop HDF5 weights file.
+        scale: the divisor of the features; None: :data:`FEATURE_SCALE` of the layer.
 
     Returns:
         A ``keras.Model`` with ``trainable = False``, input (N, H, W, 3) in [-1, 1], output
@@ -127,7 +130,10 @@ def vgg_features(layer="54", weights=None) -> keras.Model:
     """
     key = _normalise_layer(layer)
     w = _resolve_weights(weights)
-    cache_key = (key, w)
+    scale = float(FEATURE_SCALE[key] if scale is None else scale)
+    if not scale > 0:
+        raise ValueError(f"vgg_features: scale must be positive, got {scale!r}")
+    cache_key = (key, w, scale)
     if cache_key in _CACHE:
         return _CACHE[cache_key]
     base = _load_vgg19(w)
@@ -137,7 +143,7 @@ def vgg_features(layer="54", weights=None) -> keras.Model:
     inp = keras.Input(shape=(None, None, 3), name="image_pm1")
     x = VGGPreprocess(name="vgg_preprocess")(inp)
     x = truncated(x, training=False)
-    out = layers.Rescaling(1.0 / FEATURE_SCALE, name="rescale_1_over_12_75")(x)
+    out = layers.Rescaling(1.0 / scale, name=f"rescale_1_over_{scale:g}".replace(".", "_"))(x)
     model = keras.Model(inp, out, name=f"vgg{key}_features")
     model.trainable = False
     _CACHE[cache_key] = model

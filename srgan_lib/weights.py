@@ -8,7 +8,10 @@
 * a ``.weights.h5`` file: the architecture comes from a manifest ``NAME.json`` beside it
   (as shipped in ``data/weights/``), else the paper's default SRResNet;
 * the name of a shipped model (``srresnet-mse``, ``srgan-vgg54``, ...), looked up in
-  ``$SRGAN_WEIGHTS_DIR`` and in the repository's ``data/weights/``.
+  ``$SRGAN_WEIGHTS_DIR`` and in the shipped folder: ``data/weights/`` of the repository, which
+  the wheel carries as the package data ``srgan_lib/shipped/`` (pyproject.toml), so a
+  ``pip install`` finds the same generators as a checkout.  A shipped file is checked against
+  the sha256 of its manifest before it is loaded.
 """
 from __future__ import annotations
 
@@ -24,12 +27,25 @@ from srgan_lib import models
 ARCH_KEYS = ("scale", "num_blocks", "filters", "upsample")
 
 
+def shipped_dir() -> Path | None:
+    """The folder of the generators shipped with the library (manifests, weights, training logs).
+
+    ``srgan_lib/shipped/`` in an installed wheel, ``data/weights/`` in a checkout; None if neither.
+    """
+    here = Path(__file__).resolve().parent
+    for d in (here / "shipped", here.parent / "data" / "weights"):
+        if d.is_dir():
+            return d
+    return None
+
+
 def weights_dirs() -> list[Path]:
-    """Folders searched for shipped generators, in order."""
+    """Folders searched for shipped generators, in order: ``$SRGAN_WEIGHTS_DIR``, then :func:`shipped_dir`."""
     dirs = []
     if os.environ.get("SRGAN_WEIGHTS_DIR"):
         dirs.append(Path(os.environ["SRGAN_WEIGHTS_DIR"]))
-    dirs.append(Path(__file__).resolve().parent.parent / "data" / "weights")
+    if shipped_dir() is not None:
+        dirs.append(shipped_dir())
     return dirs
 
 
