@@ -26,7 +26,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {"degrade", "metrics", "models", "vgg", "losses", "images", "data",
-               "train", "evaluate", "mos", "cli", "weights", "export", "plots"}
+               "train", "evaluate", "mos", "cli", "weights", "export", "plots", "errors",
+               "atomic", "teaching", "inference"}
 
 
 def __getattr__(name):

@@ -18,12 +18,12 @@ the file, so that the ``srgan`` command can report it without a traceback.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from srgan_lib.atomic import atomic_write
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -117,36 +117,6 @@ def _format_for(path: Path) -> str:
         raise ValueError(f"cannot write {str(path)!r}: unknown image file extension {path.suffix!r} "
                          f"(use one of {', '.join(IMAGE_EXTENSIONS)})")
     return fmt
-
-
-def atomic_write(path, write, overwrite: bool = True, suffix: str = ".tmp") -> Path:
-    """Create ``path`` atomically: ``write(tmp)`` fills a temporary file in the same folder,
-    which is flushed to disk and renamed over ``path`` (:func:`os.replace`).
-
-    Readers see the old file or the complete new one, never a partial file, and a crash
-    leaves no file under the final name.  ``suffix`` is the temporary file's ending (some
-    writers insist on one, e.g. Keras' ``.weights.h5``).  With ``overwrite=False`` an
-    existing ``path`` (even one that appeared while writing) raises FileExistsError.
-    Every atomic write of the library goes through here.
-    """
-    path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the file the usual permissions
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"refusing to overwrite existing file {str(path)!r} (use overwrite)")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_image(path, array, overwrite: bool = False) -> Path:
