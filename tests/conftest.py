@@ -39,3 +39,28 @@ def vgg_weights() -> Path:
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory) -> Path:
+    """The library as a pip user gets it: the wheel built from this checkout, installed with
+    ``pip install --target`` into a folder outside the checkout.  Returns that folder (put it first on
+    PYTHONPATH and run from a directory outside the checkout)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    work = tmp_path_factory.mktemp("wheel")
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                            "-w", str(work / "dist"), str(root)], capture_output=True, text=True, timeout=600,
+                           cwd=work)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    wheels = sorted((work / "dist").glob("srgan_lib-*.whl"))
+    assert len(wheels) == 1, wheels
+    target = work / "site"
+    inst = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+                           "--target", str(target), str(wheels[0])], capture_output=True, text=True,
+                          timeout=600, cwd=work)
+    assert inst.returncode == 0, inst.stdout[-3000:] + inst.stderr[-3000:]
+    # pip build leftovers must not leak into the checkout (build/ is git-ignored, but keep it clean)
+    return target

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from sphinx.util import logging
@@ -80,8 +81,14 @@ def _builder_inited(app):
         problems = checker.check_links(ROOT, url, branch)
     except Exception as exc:  # pragma: no cover - a broken checker must not hide itself
         problems = [f"scripts/check_notebooks.py failed: {exc}"]
+        checker = None
     for p in problems:
         logger.warning(f"[srgan-book] {p}", type="srgan", subtype="links")
+    if checker is not None and url.rstrip("/") == checker.PLACEHOLDER_URL:
+        # Not a Sphinx warning (the build runs with -W): a banner on stderr that nobody can miss.
+        print(f"\n*** srgan-book: repository.url in _config.yml is still the placeholder {url}.\n"
+              "*** The Colab badges and install cells point at it. Set it to the book's real repository,\n"
+              "*** then run `python scripts/check_notebooks.py --fix`.\n", file=sys.stderr)
 
 
 def _build_finished(app, exception):

@@ -1,0 +1,107 @@
+"""Showing things in a chapter so that they look the same on Colab, in Jupyter and on the built site.
+
+The book's pages are notebooks.  Colab renders plain Jupyter markdown; the site (Jupyter Book) renders
+MyST.  Everything a cell displays is therefore plain markdown -- GitHub tables, blockquotes, fenced code
+-- which both render, and never MyST-only markup (roles, directives, glue).
+
+* :func:`markdown_table` / :func:`show_table`: a table, displayed once (never printed and rendered);
+* :func:`note`: a highlighted remark (a blockquote with a bold label) -- the portable admonition;
+* :func:`show_source`: the source of a library object, so the model code a learner came for is on the
+  page while the library stays its single source;
+* :func:`show_figure`: display a matplotlib figure once and close it;
+* :func:`live_widgets`: ``ipywidgets`` in a live kernel, ``None`` while the book build executes the
+  notebook (the chapter then draws the widget's static fallback).
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import textwrap
+
+__all__ = ["markdown_table", "show_table", "note", "show_source", "source_of", "show_figure", "live_widgets",
+           "BUILD_ENV"]
+
+#: set to "1" by the book build (book/_ext/srgan_book_ext.py) while it executes the notebooks
+BUILD_ENV = "SRGAN_BOOK_BUILD"
+
+
+def _display_markdown(text: str) -> None:
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
+def _cell(value) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(header, rows, align=None) -> str:
+    """A GitHub-flavoured markdown table: ``header`` is a list of column titles, ``rows`` lists of cells
+    (converted with ``str``), ``align`` a string of ``l``/``r``/``c`` per column (default: left)."""
+    header = [_cell(h) for h in header]
+    rows = [[_cell(v) for v in row] for row in rows]
+    if any(len(r) != len(header) for r in rows):
+        raise ValueError(f"markdown_table: every row needs {len(header)} cells")
+    align = align or "l" * len(header)
+    if len(align) != len(header) or set(align) - set("lrc"):
+        raise ValueError(f"markdown_table: align must have one of l/r/c per column, got {align!r}")
+    rule = {"l": "---", "r": "---:", "c": ":---:"}
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule[a] for a in align) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def show_table(header, rows, align=None, caption: str | None = None) -> str:
+    """Display :func:`markdown_table` (with an italic caption line above it) and return its markdown."""
+    text = markdown_table(header, rows, align)
+    if caption:
+        text = f"*{caption}*\n\n{text}"
+    _display_markdown(text)
+    return text
+
+
+def note(text: str, label: str = "Note") -> str:
+    """Display ``text`` (markdown) as a blockquote headed by a bold ``label``; return the markdown."""
+    body = textwrap.dedent(text).strip().splitlines() or [""]
+    body[0] = f"**{label}.** {body[0]}"
+    out = "\n".join("> " + line if line.strip() else ">" for line in body)
+    _display_markdown(out)
+    return out
+
+
+def source_of(obj) -> str:
+    """The source code of a function, class or method, dedented."""
+    return textwrap.dedent(inspect.getsource(obj)).rstrip() + "\n"
+
+
+def show_source(obj, title: str | None = None) -> str:
+    """Display the source of ``obj`` as a fenced Python block, headed by where it lives; return it."""
+    module = inspect.getmodule(obj)
+    where = title or f"`{module.__name__}.{getattr(obj, '__qualname__', getattr(obj, '__name__', '?'))}`"
+    text = f"{where}:\n\n```python\n{source_of(obj)}```"
+    _display_markdown(text)
+    return text
+
+
+def show_figure(fig) -> None:
+    """Display a matplotlib figure once and close it (so the inline backend does not show it again)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)
+
+
+def live_widgets():
+    """The ``ipywidgets`` module when a person can use widgets here, else None.
+
+    None while the book build executes the notebook (``$SRGAN_BOOK_BUILD`` is ``"1"``: the page is
+    static, so the chapter draws the widget's static fallback instead) or when ipywidgets is missing.
+    """
+    if os.environ.get(BUILD_ENV) == "1":
+        return None
+    try:
+        import ipywidgets
+    except ImportError:
+        return None
+    return ipywidgets

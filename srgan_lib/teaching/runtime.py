@@ -1,0 +1,161 @@
+"""Where a chapter runs: the backend and device it got, the data it can use, where its runs live.
+
+Every chapter of the book starts with the same three cells, which call this module:
+
+* the GPU cell prints :func:`describe` -- Keras backend and version, TensorFlow / JAX versions, the
+  accelerators the backend sees and where ``srgan_lib`` was imported from -- so that a reader on Colab
+  sees at once whether the "GPU" runtime was picked;
+* the data cell calls :func:`prepare_data`, which downloads the datasets the chapter uses (hash-checked,
+  see :mod:`srgan_lib.data`) unless they are already cached, into Google Drive when Drive is mounted
+  (so that the next Colab session finds them), else into the usual cache;
+* training cells ask :func:`run_dir` for their run folder: a fresh temporary folder in ``smoke`` mode (the
+  book build must not resume an earlier build's run), and a persistent folder in ``demo`` / ``full`` mode
+  -- on Drive when it is mounted -- so that re-running the cell after a disconnect resumes the run.
+
+The three modes mean the same in every chapter (:data:`MODES`).
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["MODES", "check_mode", "on_colab", "drive_root", "book_root", "describe", "format_description",
+           "prepare_data", "run_dir"]
+
+#: what each value of ``MODE`` means in every chapter
+MODES = {
+    "smoke": "seconds on a CPU: the mechanics, and inference with the shipped trained generators "
+             "(what the book build and CI run)",
+    "demo": "minutes on a Colab GPU: short fine-tuning runs that start from the shipped generators",
+    "full": "the paper's recipe (hours to days on a GPU), checkpointed and resumable",
+}
+
+DRIVE_MOUNT = Path("/content/drive/MyDrive")
+BOOK_FOLDER = "srgan-book"
+
+
+def check_mode(mode: str) -> str:
+    """``mode`` if it is one of :data:`MODES`, else a one-line :class:`~srgan_lib.errors.UserError`."""
+    from srgan_lib.errors import UserError
+
+    if mode not in MODES:
+        raise UserError(f"MODE must be one of {', '.join(MODES)} (got {mode!r})")
+    return mode
+
+
+def on_colab() -> bool:
+    """True inside a Google Colab kernel."""
+    return "google.colab" in sys.modules
+
+
+def drive_root(mount: Path = DRIVE_MOUNT) -> Path | None:
+    """``MyDrive/srgan-book`` when Google Drive is mounted at ``mount``, else None."""
+    return mount / BOOK_FOLDER if Path(mount).is_dir() else None
+
+
+def book_root(mount: Path = DRIVE_MOUNT) -> Path:
+    """The folder that keeps the book's downloads and runs between sessions: Drive when mounted,
+    else ``~/srgan-book``."""
+    return drive_root(mount) or Path.home() / BOOK_FOLDER
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _accelerators(backend: str) -> list[str]:
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_physical_devices() if d.device_type != "CPU"]
+    if backend == "jax":
+        import jax
+
+        return [f"{d.platform}:{d.id} ({getattr(d, 'device_kind', d.platform)})"
+                for d in jax.devices() if d.platform != "cpu"]
+    return []
+
+
+def describe() -> dict:
+    """The facts a reader needs to know about this kernel, as a dict.
+
+    Keys: ``backend``, ``keras``, ``tensorflow``, ``jax`` (versions or None), ``accelerators`` (names of
+    the non-CPU devices the backend sees), ``colab``, ``srgan_lib`` (version) and ``srgan_lib_path``.
+    Importing the backend is the point, so this imports Keras.
+    """
+    import keras
+
+    import srgan_lib
+
+    backend = keras.backend.backend()
+    return {
+        "backend": backend,
+        "keras": keras.__version__,
+        "tensorflow": _version("tensorflow") or _version("tensorflow-cpu"),
+        "jax": _version("jax"),
+        "accelerators": _accelerators(backend),
+        "colab": on_colab(),
+        "srgan_lib": srgan_lib.__version__,
+        "srgan_lib_path": str(Path(srgan_lib.__file__).resolve().parent),
+    }
+
+
+def format_description(info: dict | None = None) -> str:
+    """:func:`describe` as a few lines of text, with a warning when no accelerator is visible."""
+    info = describe() if info is None else info
+    lines = [
+        f"Keras {info['keras']} on {info['backend']}"
+        + "".join(f", {name} {info[name]}" for name in ("tensorflow", "jax") if info.get(name)),
+        f"accelerators: {', '.join(info['accelerators']) or 'none (CPU only)'}",
+        f"srgan_lib {info['srgan_lib']} from {info['srgan_lib_path']}",
+    ]
+    if not info["accelerators"]:
+        lines.append("note: no GPU. smoke mode runs fine on a CPU; demo and full mode need a GPU "
+                     "(on Colab: Runtime > Change runtime type > GPU).")
+    return "\n".join(lines)
+
+
+def prepare_data(names, *, download: bool = True, mount: Path = DRIVE_MOUNT) -> dict:
+    """Make the datasets ``names`` available and return ``{name: folder or None}``.
+
+    With ``$SRGAN_DATA_DIR`` set, that cache is used as it is.  Otherwise, when Google Drive is mounted,
+    ``MyDrive/srgan-book/datasets`` becomes the cache (``$SRGAN_DATA_DIR`` is set for the rest of the
+    session), so a later session finds the downloads.  A set already in the cache is not downloaded
+    again; a missing one is downloaded and hash-checked by :mod:`srgan_lib.data` when ``download`` is
+    true.  A set that can be neither found nor downloaded (no network) maps to None: the chapter then
+    falls back to scikit-image's photographs and says so.
+    """
+    from srgan_lib import data
+    from srgan_lib.errors import SRGANError
+
+    if not os.environ.get(data.ENV_VAR) and drive_root(mount) is not None:
+        os.environ[data.ENV_VAR] = str(drive_root(mount) / "datasets")
+    cache = data.default_cache_dir()
+    out = {}
+    for name in names:
+        try:
+            files = data.resolve_dataset(name, cache_dir=cache, download=download)
+        except (SRGANError, OSError):  # not cached and not downloadable here (offline, server down)
+            out[name] = None
+        else:
+            out[name] = Path(files[0]).parent
+    return out
+
+
+def run_dir(name: str, mode: str, *, mount: Path = DRIVE_MOUNT) -> Path:
+    """The run folder of a chapter's training run ``name`` in ``mode``.
+
+    ``smoke``: a new temporary folder (every build trains from the start).  ``demo`` and ``full``:
+    ``<book_root>/runs/<name>-<mode>``, kept between sessions (on Drive when mounted), so that running
+    the training cell again after a disconnect continues the run from its last checkpoint.
+    """
+    check_mode(mode)
+    if mode == "smoke":
+        return Path(tempfile.mkdtemp(prefix=f"srgan-{name}-")) / name
+    return book_root(mount) / "runs" / f"{name}-{mode}"
