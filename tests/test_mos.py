@@ -1,19 +1,21 @@
-"""MOS studies (paper Sec. 3.4): prepare, rate (notebook + real headless Chromium), aggregate."""
+"""MOS studies (paper Sec. 3.4): preparation, calibration, pages, aggregation, report and CLI.
+
+The helpers here are shared by the other tests/test_mos_*.py files (blinding, rating files,
+statistics, rating interfaces)."""
 from __future__ import annotations
 
-import base64
 import json
+import os
 import re
 import shutil
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from srgan_lib import cli, mos
+from srgan_lib.errors import InputNotFoundError, OutputExistsError, UserError
+from srgan_lib.images import write_image
 
 METHODS = ["nearest", "bicubic", "srresnet", "srgan", "hr"]
 #: true preferences of the simulated raters (latent score before rounding)
@@ -47,25 +49,18 @@ def make_study(tmp_path, name="study", raters=3, calibration=4, embed="auto", **
     out = tmp_path / name
     kw.setdefault("sources", synthetic_sources())
     kw.setdefault("calibration_sources", calibration_sources())
+    kw.setdefault("progress", lambda m: None)
     mos.prepare_study(["SynA", "SynB"], ["bicubic", "srresnet", "srgan"], out, raters=raters, seed=7,
-                      calibration=calibration, calibration_dataset="Cal", embed=embed, progress=lambda m: None,
-                      **kw)
+                      calibration=calibration, calibration_dataset="Cal", embed=embed, **kw)
     return out
 
 
-def write_ratings(path, manifest, rater, scores: dict, study_id=None):
+def write_ratings(path, manifest, rater, scores: dict, study_id=None, hour=0):
     data = {"format": mos.RATINGS_FORMAT, "version": 1, "study_id": study_id or manifest["study_id"],
-            "rater_id": rater, "ratings": [{"item": i, "score": int(s), "time": f"2025-01-01T00:00:{k % 60:02d}.000Z"}
+            "rater_id": rater, "ratings": [{"item": i, "score": int(s), "time": f"2025-01-01T{hour:02d}:00:{k % 60:02d}Z"}
                                            for k, (i, s) in enumerate(scores.items())]}
     Path(path).write_text(json.dumps(data))
     return Path(path)
-
-
-def true_means(n=400_000):
-    """Population mean rating per method under the simulation model (Monte Carlo, SE < 0.003)."""
-    rng = np.random.default_rng(12345)
-    latent_noise = rng.normal(0, RATER_SD, n) + rng.normal(0, NOISE_SD, n)
-    return {m: float(np.clip(np.rint(mu + latent_noise), 1, 5).mean()) for m, mu in TRUE_LATENT.items()}
 
 
 def run_cli(argv, capsys):
@@ -74,32 +69,56 @@ def run_cli(argv, capsys):
     return rc, out, err
 
 
+def page_data(page: Path) -> dict:
+    """The study data a rating page embeds."""
+    return json.loads(re.search(r"const STUDY = (\{.*?\});\n", page.read_text()).group(1))
+
+
+def umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def image_folder(folder: Path, seeds, size=32) -> Path:
+    """A dataset folder of random images, one per seed (the seed fixes the pixels)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for s in seeds:
+        img = np.random.default_rng(s).integers(0, 256, (size, size, 3), dtype=np.uint8)
+        write_image(folder / f"im{s}.png", img, overwrite=True)
+    return folder
+
+
 # --------------------------------------------------------------------------- prepare
-def test_prepare_layout_and_blinding(tmp_path):
+def test_prepare_layout(tmp_path):
     out = make_study(tmp_path, embed="no")
     m = json.loads((out / "manifest.json").read_text())
     assert m["methods"] == ["nearest", "bicubic", "srresnet", "srgan", "hr"]  # NN first, HR last, always
-    assert len(m["items"]) == 2 * 5 * 5 and len(m["calibration_items"]) == 8
+    assert len(m["items"]) == 2 * 5 * 5 and len(m["calibration_items"]) == 8  # 4 images x (NN, HR)
+    assert m["calibration"] == {"images": 4, "dataset": "Cal"}
     assert {(v["dataset"], v["image"], v["method"]) for v in m["items"].values()} == \
         {(d, f"img{k}", meth) for d in ("SynA", "SynB") for k in range(5) for meth in METHODS}
     for i in list(m["items"]) + list(m["calibration_items"]):
         assert re.fullmatch(r"[0-9a-f]{12}", i)
         assert (out / "rater" / "items" / f"{i}.png").is_file()
     assert len(m["study_id"]) == 16
-    assert (out.stat().st_mode & 0o777) == 0o777 & ~mos._umask()  # not mkdtemp's 0700
-    assert ((out / "rater" / "rate_r01.html").stat().st_mode & 0o777) == 0o666 & ~mos._umask()
-    # nothing the raters get names a method, a dataset or an image
-    rater_files = [p for p in (out / "rater").iterdir() if p.is_file()]
-    assert sorted(p.name for p in rater_files) == ["rate_r01.html", "rate_r02.html", "rate_r03.html", "study.json"]
-    for p in rater_files:
-        text = p.read_text()
-        for word in METHODS + ["SynA", "SynB", "img0", "cal0", "manifest"]:
-            assert not re.search(rf"\b{word}\b", text, re.I), (p.name, word)
-    assert not any("nearest" in p.name or "hr" in p.name for p in (out / "rater" / "items").iterdir())
-    data = json.loads(re.search(r"const STUDY = (\{.*?\});\n", (out / "rater" / "rate_r01.html").read_text()).group(1))
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "rater", "ratings"]  # no staging left
+    assert (out.stat().st_mode & 0o777) == 0o777 & ~umask()  # not mkdtemp's 0700
+    assert ((out / "rater" / "rate_r01.html").stat().st_mode & 0o777) == 0o666 & ~umask()
+    assert sorted(p.name for p in (out / "rater").iterdir()) == \
+        ["items", "rate_r01.html", "rate_r02.html", "rate_r03.html", "study.json"]
+    for p in (out / "rater").iterdir():
+        if p.is_file():  # nothing the raters get names a method, a dataset or an image
+            text = p.read_text()
+            for word in METHODS + ["SynA", "SynB", "img0", "cal0", "manifest"]:
+                assert not re.search(rf"\b{word}\b", text, re.I), (p.name, word)
+    data = page_data(out / "rater" / "rate_r01.html")
     assert set(data) == {"version", "format", "study_id", "rater_id", "scores", "calibration", "items"}
     assert all(set(it) == {"id", "src"} for it in data["items"])
     assert all(set(it) == {"id", "anchor", "src"} for it in data["calibration"])
+    # the key to the ids is only in the manifest: two studies of the same images share no id
+    other = mos.load_manifest(make_study(tmp_path, name="again", embed="no"))
+    assert not set(other["items"]) & set(m["items"])
 
 
 def test_rater_orders_are_seeded_distinct_and_start_with_calibration(tmp_path):
@@ -108,20 +127,22 @@ def test_rater_orders_are_seeded_distinct_and_start_with_calibration(tmp_path):
     m = mos.load_manifest(out)
     cal1, items1 = mos.rater_sequence(pub, "r01")
     cal2, items2 = mos.rater_sequence(pub, "r02")
-    assert sorted(items1) == sorted(items2) == sorted(m["items"])
+    assert sorted(items1) == sorted(items2) == sorted(m["items"]) == pub["items"]
     assert items1 != items2
     assert mos.rater_sequence(pub, "r01") == (cal1, items1)  # pure function of (seed, rater)
-    assert len(cal1) == 4 and [a for _, a in cal1] == [1, 5, 1, 5]
+    assert len(cal1) == 8 and [a for _, a in cal1] == [1, 5] * 4  # every image as NN, then as HR
+    for (nn, _), (hr, _) in zip(cal1[::2], cal1[1::2]):
+        assert m["calibration_items"][nn]["image"] == m["calibration_items"][hr]["image"]
     for i, a in cal1:
         assert m["calibration_items"][i]["anchor"] == a
         assert m["calibration_items"][i]["method"] == {1: "nearest", 5: "hr"}[a]
+    assert [i for i, _ in cal1] != [i for i, _ in cal2] and sorted(cal1) == sorted(cal2)
     # the page carries the same order: calibration first, then the items
-    html = (out / "rater" / "rate_r02.html").read_text()
-    data = json.loads(re.search(r"const STUDY = (\{.*?\});\n", html).group(1))
-    assert [c["id"] for c in data["calibration"]] == [i for i, _ in cal2]
-    assert [c["anchor"] for c in data["calibration"]] == [a for _, a in cal2]
+    data = page_data(out / "rater" / "rate_r02.html")
+    assert [(c["id"], c["anchor"]) for c in data["calibration"]] == cal2
     assert [it["id"] for it in data["items"]] == items2
     assert data["items"][0]["src"].startswith("data:image/png;base64,")  # tiny study: embedded (auto)
+    import base64
     png = base64.b64decode(data["items"][0]["src"].split(",", 1)[1])
     assert png == (out / "rater" / "items" / f"{items2[0]}.png").read_bytes()
 
@@ -132,12 +153,13 @@ def test_page_for_another_rater(tmp_path, capsys):
     assert rc == 0, err
     page = Path(stdout.strip())
     assert page == out / "rater" / "rate_alice.html"
-    data = json.loads(re.search(r"const STUDY = (\{.*?\});\n", page.read_text()).group(1))
+    data = page_data(page)
     cal, items = mos.rater_sequence(mos.load_public(out), "alice")
     assert data["rater_id"] == "alice" and [it["id"] for it in data["items"]] == items
     assert data["items"][0]["src"] == f"items/{items[0]}.png"  # the study's embed choice is kept
+    before = page.read_bytes()
     rc, _, err = run_cli(["mos", "page", str(out), "alice"], capsys)
-    assert rc == 2 and "already exists" in err
+    assert rc == 2 and "refusing to overwrite" in err and page.read_bytes() == before
     rc, _, err = run_cli(["mos", "page", str(out), "a b"], capsys)
     assert rc == 2 and "invalid rater id" in err
 
@@ -145,7 +167,7 @@ def test_page_for_another_rater(tmp_path, capsys):
 def test_prepare_never_overwrites(tmp_path, capsys):
     out = make_study(tmp_path)
     before = (out / "manifest.json").read_text()
-    with pytest.raises(FileExistsError, match="--overwrite"):
+    with pytest.raises(OutputExistsError, match="--overwrite"):
         make_study(tmp_path)
     assert (out / "manifest.json").read_text() == before
     make_study(tmp_path, overwrite=True)
@@ -154,85 +176,121 @@ def test_prepare_never_overwrites(tmp_path, capsys):
     other = tmp_path / "notastudy"
     other.mkdir()
     (other / "keep.txt").write_text("x")
-    with pytest.raises(FileExistsError, match="not a MOS study"):
+    with pytest.raises(OutputExistsError, match="not a MOS study"):
         make_study(tmp_path, name="notastudy", overwrite=True)
+    assert (other / "keep.txt").read_text() == "x"
     (out / "ratings" / "r01.json").write_text("{}")
-    with pytest.raises(FileExistsError, match="ratings"):
+    with pytest.raises(OutputExistsError, match="ratings"):
         make_study(tmp_path, overwrite=True)
+    # a failure half-way leaves the existing study as it was, and no temporary folder
+    def broken():
+        yield from synthetic_sources(n_images=1)
+        raise UserError("boom")
+    (out / "ratings" / "r01.json").unlink()
+    kept = (out / "manifest.json").read_text()
+    with pytest.raises(UserError, match="boom"):
+        make_study(tmp_path, overwrite=True, sources=broken())
+    assert (out / "manifest.json").read_text() == kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notastudy", "study"]
     # through the CLI: one line, exit status 2
     rc, _, err = run_cli(["mos", "prepare", "--dataset", "Set5", "--methods", "bicubic", "--out", str(out)], capsys)
     assert rc == 2 and "already exists" in err and len(err.strip().splitlines()) == 1
 
 
-# --------------------------------------------------------------------------- statistics
-def test_holm_and_t_interval():
-    np.testing.assert_allclose(mos.holm([0.01, 0.04, 0.03, 0.5]), [0.04, 0.09, 0.09, 0.5])
-    from scipy import stats
-    v = np.array([3.0, 3.5, 4.0, 2.5, 3.2])
-    mean, lo, hi = mos.t_interval(v)
-    ci = stats.t.interval(0.95, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
-    assert mean == pytest.approx(v.mean()) and (lo, hi) == pytest.approx(ci)
+def test_bad_options_are_one_line_errors(tmp_path, capsys):
+    for argv, msg in [(["--raters", "-1"], "--raters must be >= 0"), (["--calibration", "-2"], "--calibration"),
+                      (["--crop", "4"], "--crop must be at least 8"), (["--methods", "x="], "invalid method")]:
+        args = ["mos", "prepare", "--dataset", "Set5", "--methods", "bicubic", "--out", str(tmp_path / "s"), *argv]
+        rc, _, err = run_cli(args, capsys)
+        assert rc == 2 and msg in err and len(err.strip().splitlines()) == 1, (argv, err)
+    assert not (tmp_path / "s").exists()
 
 
-def test_wilcoxon_matches_scipy():
-    from scipy import stats
-    rng = np.random.default_rng(5)
-    for n in (4, 7, 9, 20, 30):
-        for tied in (False, True):
-            d = rng.normal(0.3, 1.0, n)
-            if tied:
-                d = np.round(d * 2) / 2  # ties and zeros, as per-rater means of a few 1..5 scores have
-            stat, p = mos.wilcoxon_signed_rank(d)
-            nz = d[d != 0]
-            if len(nz) <= 16 and tied:
-                method = stats.PermutationMethod(n_resamples=2 ** 16)  # exact: all 2**n sign flips
-            else:
-                method = "approx" if tied else "exact"
-            ref = stats.wilcoxon(nz, method=method)
-            assert stat == pytest.approx(ref.statistic), (n, tied)
-            assert p == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-9), (n, tied)
-    assert mos.wilcoxon_signed_rank([0, 0, 0]) == (pytest.approx(float("nan"), nan_ok=True), 1.0)
-    assert mos.wilcoxon_signed_rank(np.ones(5))[1] == pytest.approx(2 / 32)  # smallest p with 5 raters
+# --------------------------------------------------------------------------- calibration
+def test_calibration_images_are_separate_from_the_study(tmp_path):
+    """Real pipeline on folders: calibration images that are study images (same pixels, any file
+    name) are left out, and a calibration set holding only study images is refused."""
+    study_set = image_folder(tmp_path / "study_set", [1, 2, 3])
+    mixed = image_folder(tmp_path / "mixed", [2, 3, 10, 11, 12])  # im2, im3 are study images
+    shutil.copy(study_set / "im1.png", mixed / "renamed_copy.png")
+    notes = []
+    out = tmp_path / "s"
+    m = mos.prepare_study([str(study_set)], ["bicubic"], out, raters=0, calibration=10,
+                          calibration_dataset=str(mixed), progress=notes.append)
+    names = sorted({c["image"] for c in m["calibration_items"].values()})
+    assert names == ["im10", "im11", "im12"] and m["calibration"] == {"images": 3, "dataset": str(mixed)}
+    assert any("3 image(s) of the calibration set" in n and "left out" in n for n in notes), notes
+    assert any("only 3 calibration images available (asked for 10)" in n for n in notes), notes
+    study_bytes = {(out / "rater" / "items" / f"{i}.png").read_bytes() for i in m["items"]}
+    assert not study_bytes & {(out / "rater" / "items" / f"{i}.png").read_bytes() for i in m["calibration_items"]}
+    # HR calibration items are the centre crops of their images; NN items their NN upscale
+    from srgan_lib.degrade import degrade, upscale_nearest
+    from srgan_lib.images import read_image
+    for i, c in m["calibration_items"].items():
+        hr = read_image(mixed / f"{c['image']}.png")
+        want = hr if c["method"] == "hr" else upscale_nearest(degrade(hr, 4, "bicubic"), 4)
+        np.testing.assert_array_equal(read_image(out / "rater" / "items" / f"{i}.png"), want)
+    with pytest.raises(UserError, match="holds only images of the study"):
+        mos.prepare_study([str(study_set)], ["bicubic"], tmp_path / "s2", raters=0,
+                          calibration_dataset=str(study_set), progress=notes.append)
+    assert not (tmp_path / "s2").exists()
 
 
-def test_simulated_study_recovers_order_and_cis_cover_truth(tmp_path):
-    out = make_study(tmp_path, raters=0)
-    truth = true_means()
-    order = sorted(TRUE_LATENT, key=TRUE_LATENT.get)
-    covered = total = 0
-    for seed in range(20):
-        files = simulate(out, tmp_path / f"sim{seed}", n_raters=26, seed=seed)
-        rep = mos.aggregate(out, files)
-        assert rep["flagged_raters"] == [] and rep["notes"] == []
-        for ds in ("SynA", "SynB"):
-            rows = {r["method"]: r for r in rep["datasets"][ds]["methods"]}
-            assert sorted(rows, key=lambda k: rows[k]["mos"]) == order
-            for mth, r in rows.items():
-                assert r["n_raters"] == 26 and r["n_ratings"] == 26 * 5 and sum(r["distribution"]) == 130
-                assert 0.05 < r["ci_high"] - r["ci_low"] < 0.6
-                total += 1
-                covered += r["ci_low"] <= truth[mth] <= r["ci_high"]
-            tests = {(t["a"], t["b"]): t for t in rep["datasets"][ds]["tests"]}
-            assert len(tests) == 10 and all(t["significant"] for t in tests.values())
-    assert covered / total >= 0.88, (covered, total)  # nominal 95%
+def test_calibration_byte_identical_to_a_study_item_is_refused(tmp_path):
+    def cal_from_study():
+        _, _, _, img = next(iter(synthetic_sources()))
+        yield "sneaky", img // 2, img  # the HR version of a study image
+    with pytest.raises(UserError, match="'sneaky' of Cal is byte-identical to a study item"):
+        make_study(tmp_path, calibration_sources=cal_from_study())
+    assert not (tmp_path / "study").exists()
 
 
-def test_no_difference_is_not_significant(tmp_path):
-    out = make_study(tmp_path, raters=0)
-    manifest = mos.load_manifest(out)
-    rng = np.random.default_rng(3)
-    files = []
-    for r in range(12):  # every method rated alike: HR/NN anchors aside, no pair should differ
-        scores = {i: {"nearest": 1, "hr": 5}.get(it["method"], int(rng.integers(2, 5)))
-                  for i, it in manifest["items"].items()}
-        files.append(write_ratings(tmp_path / f"n{r}.json", manifest, f"n{r}", scores))
-    rep = mos.aggregate(out, files)
-    tests = {(t["a"], t["b"]): t for t in rep["datasets"]["SynA"]["tests"]}
-    assert not tests[("bicubic", "srresnet")]["significant"]
-    assert not tests[("srresnet", "srgan")]["significant"]
-    assert tests[("nearest", "hr")]["significant"]
+def test_calibration_set_unavailable_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    study_set = image_folder(tmp_path / "study_set", [1])
+    with pytest.raises(InputNotFoundError, match="calibration images '.*nothere' are not available"):
+        mos.prepare_study([str(study_set)], ["bicubic"], tmp_path / "s", raters=0,
+                          calibration_dataset=str(tmp_path / "nothere"), progress=lambda m: None)
+    # the default set, not cached and no download possible (offline)
+    import srgan_lib.data.download as download
+
+    def offline(name, **kw):
+        raise InputNotFoundError(f"could not download {name}: no network")
+    monkeypatch.setattr(download, "download_dataset", offline)
+    monkeypatch.setenv("SRGAN_DATA_DIR", str(tmp_path / "empty_cache"))
+    rc, _, err = run_cli(["mos", "prepare", "--dataset", str(study_set), "--methods", "bicubic",
+                          "--out", str(tmp_path / "s"), "--raters", "7"], capsys)
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1, err
+    assert "calibration images 'BSD200' are not available" in lines[0] and "--calibration 0" in lines[0]
+    assert not (tmp_path / "s").exists()
+    rc, _, err = run_cli(["mos", "prepare", "--dataset", str(study_set), "--methods", "bicubic",
+                          "--out", str(tmp_path / "s"), "--raters", "7", "--calibration", "0"], capsys)
+    assert rc == 0, err
+    assert mos.load_public(tmp_path / "s")["calibration_pairs"] == []
 
 
+def test_prepare_warns_when_raters_cannot_reach_significance(tmp_path):
+    for raters, warned in ((6, True), (7, False)):  # 3 methods under study: Holm over 3 pairs needs 7
+        notes = []
+        m = make_study(tmp_path, name=f"s{raters}", raters=raters, progress=notes.append)
+        warnings = [n for n in notes if n.startswith("warning:")]
+        planning = mos.load_manifest(m)["planning"]
+        assert planning["holm_family_size"] == 3 and planning["raters_needed"] == 7
+        if warned:
+            assert len(warnings) == 1 and "with 6 raters the smallest attainable two-sided Wilcoxon p is 0.0312" \
+                in warnings[0] and "plan at least 7 raters" in warnings[0], warnings
+            assert planning["warning"] == warnings[0]
+        else:
+            assert warnings == [] and planning["warning"] is None
+    # one method under study: its comparisons with the anchors (3) are the family
+    notes = []
+    mos.prepare_study(["SynA"], ["bicubic"], tmp_path / "one", raters=5, calibration=0, progress=notes.append,
+                      sources=((d, i, m, img) for d, i, m, img in synthetic_sources(("SynA",))
+                               if m in ("nearest", "bicubic", "hr")))
+    assert any("Holm over 3 comparisons" in n and "plan at least 7" in n for n in notes), notes
+
+
+# --------------------------------------------------------------------------- aggregate, report, CLI
 def test_adversarial_rater_is_flagged_and_can_be_excluded(tmp_path, capsys):
     out = make_study(tmp_path, raters=0)
     files = simulate(out, tmp_path / "sim", n_raters=8, seed=1, adversarial=1)
@@ -252,72 +310,56 @@ def test_adversarial_rater_is_flagged_and_can_be_excluded(tmp_path, capsys):
 
 def test_cli_aggregate_json_markdown_and_plots(tmp_path, capsys):
     out = make_study(tmp_path, raters=0)
-    files = simulate(out, tmp_path / "sim", n_raters=6, seed=2)
-    rc, text, _ = run_cli(["mos", "aggregate", str(out), *map(str, files), "--json", "--plots", str(tmp_path / "p")],
-                          capsys)
+    files = simulate(out, tmp_path / "sim", n_raters=7, seed=2)
+    rc, text, err = run_cli(["mos", "aggregate", str(out), *map(str, files), "--json", "--plots",
+                             str(tmp_path / "p")], capsys)
     assert rc == 0
     rep = json.loads(text)
-    assert set(rep["datasets"]) == {"SynA", "SynB"} and rep["raters"] == [f"s{r:02d}" for r in range(6)]
+    assert set(rep["datasets"]) == {"SynA", "SynB"} and rep["raters"] == [f"s{r:02d}" for r in range(7)]
     assert "per-rater means" in rep["ci_method"] and "Wilcoxon" in rep["test_method"]
     for ds in ("SynA", "SynB"):
         png = tmp_path / "p" / f"mos_distribution_{ds}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+    # 7 raters: the 3 comparisons between methods under study can reach 0.05 (3 * 2/128 < 0.05), the 7
+    # anchor comparisons cannot (7 * 2/128 >= 0.05): the warning and the verdicts say so
+    fams = {f["family"]: f for f in rep["datasets"]["SynA"]["families"]}
+    assert fams["methods"]["reachable"] and not fams["anchors"]["reachable"]
+    assert fams["anchors"]["raters_needed"] == 9 and fams["anchors"]["min_p_holm"] == pytest.approx(7 * 2 / 128)
+    assert any("SynA" in w and "anchors" in w and "at least 9 raters" in w for w in rep["warnings"])
+    assert "srgan mos: warning: SynA: with 7 raters" in err
+    for t in rep["datasets"]["SynA"]["tests"]:
+        if t["family"] == "anchors" and not t["significant"]:
+            assert t["verdict"].startswith("cannot reach alpha=0.05 with")
     rc, text, _ = run_cli(["mos", "aggregate", str(out), *map(str, files), "--markdown"], capsys)
-    assert rc == 0 and "| method | MOS | 95% CI |" in text and "| nearest vs hr |" in text
+    assert rc == 0 and "| method | MOS | 95% CI |" in text and "| nearest vs hr | anchors |" in text
+    assert "anchors family: 7 comparisons, 7 raters; smallest attainable p 0.0156, after Holm 0.109: cannot " \
+           "reach alpha=0.05 with 7 raters (at least 9 needed)" in text
     rc, text, _ = run_cli(["mos", "aggregate", str(out), *map(str, files)], capsys)
     assert rc == 0 and "|" not in text and re.search(r"^hr\s+4\.\d\d\s+\[", text, re.M)
+    # --include-anchors: one family of all 10 pairs
+    rc, text, _ = run_cli(["mos", "aggregate", str(out), *map(str, files), "--json", "--include-anchors"], capsys)
+    fams = json.loads(text)["datasets"]["SynA"]["families"]
+    assert [(f["family"], f["size"], f["raters_needed"]) for f in fams] == [("all", 10, 9)]
 
 
-# --------------------------------------------------------------------------- malformed and duplicate files
-def test_malformed_and_foreign_files_are_one_line_errors(tmp_path, capsys):
+def test_plots_leave_the_callers_matplotlib_alone(tmp_path, monkeypatch):
+    import matplotlib
     out = make_study(tmp_path, raters=0)
-    m = mos.load_manifest(out)
-    item = next(iter(m["items"]))
-    cal_item = next(iter(m["calibration_items"]))
-    good = {"format": mos.RATINGS_FORMAT, "version": 1, "study_id": m["study_id"], "rater_id": "x",
-            "ratings": [{"item": item, "score": 3, "time": "2025-01-01T00:00:00.000Z"}]}
+    rep = mos.aggregate(out, simulate(out, tmp_path / "sim", n_raters=3, seed=0))
+    backend = matplotlib.get_backend()
 
-    def variant(**kw):
-        d = json.loads(json.dumps(good))
-        for k, v in kw.items():
-            if k.startswith("r_"):
-                d["ratings"][0][k[2:]] = v
-            else:
-                d[k] = v
-        return json.dumps(d)
-
-    cases = {
-        "badjson": ('{"format": ', "not valid JSON"),
-        "list": ("[1, 2]", "not a MOS ratings file"),
-        "foreign": (variant(study_id="0123456789abcdef"), "belong to study '0123456789abcdef'"),
-        "version": (variant(version=99), "unsupported ratings format version"),
-        "unknown": (variant(r_item="ffffffffffff"), "unknown item id 'ffffffffffff'"),
-        "calitem": (variant(r_item=cal_item), "unknown item id"),
-        "high": (variant(r_score=6), "score 6 is not an integer in 1..5"),
-        "zero": (variant(r_score=0), "score 0"),
-        "frac": (variant(r_score=2.5), "score 2.5"),
-        "string": (variant(r_score="3"), "score '3'"),
-        "bool": (variant(r_score=True), "score True"),
-        "notime": (variant(r_time=None), "missing timestamp"),
-        "badtime": (variant(r_time="yesterday"), "bad timestamp"),
-        "rater": (variant(rater_id="../etc"), "invalid rater id"),
-        "twice": (json.dumps(dict(good, ratings=good["ratings"] * 2)), "rated twice"),
-    }
-    ok = tmp_path / "ok.json"
-    ok.write_text(json.dumps(good))
-    for name, (text, msg) in cases.items():
-        p = tmp_path / f"{name}.json"
-        p.write_text(text)
-        rc, stdout, err = run_cli(["mos", "aggregate", str(out), str(ok), str(p)], capsys)
-        assert rc == 2, name
-        lines = err.strip().splitlines()
-        assert len(lines) == 1 and str(p) in lines[0] and msg in lines[0], (name, err)
-        assert stdout == ""
-    rc, _, err = run_cli(["mos", "aggregate", str(tmp_path / "nostudy"), str(ok)], capsys)
-    assert rc == 2 and "not a MOS study folder" in err
-    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
-    rc, _, err = run_cli(["mos", "aggregate", str(out), str(tmp_path / "binary.json")], capsys)
-    assert rc == 2 and "binary.json" in err and len(err.strip().splitlines()) == 1
+    def forbidden(*a, **k):
+        raise AssertionError("plot_distributions changed the matplotlib backend")
+    monkeypatch.setattr(matplotlib, "use", forbidden)
+    import matplotlib.pyplot as plt
+    monkeypatch.setattr(plt, "switch_backend", forbidden)
+    open_before = plt.get_fignums()
+    paths = mos.plot_distributions(rep, tmp_path / "plots")
+    assert [p.name for p in paths] == ["mos_distribution_SynA.png", "mos_distribution_SynB.png"]
+    assert matplotlib.get_backend() == backend and plt.get_fignums() == open_before  # no pyplot figure left
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)  # matplotlib not installed
+    with pytest.raises(UserError, match=r"pip install 'srgan-lib\[plots\]'"):
+        mos.plot_distributions(rep, tmp_path / "plots2")
 
 
 def test_duplicate_submissions_are_detected(tmp_path, capsys):
@@ -344,214 +386,6 @@ def test_duplicate_submissions_are_detected(tmp_path, capsys):
     assert rc == 0 and "duplicate" in err and "b.json ignored" in err
 
 
-# --------------------------------------------------------------------------- notebook rater
-def test_notebook_rater_saves_every_rating_and_resumes(tmp_path):
-    pytest.importorskip("ipywidgets")
-    out = make_study(tmp_path, raters=0)
-    m = mos.load_manifest(out)
-    r = mos.Rater(out, "alice")
-    path = out / "ratings" / "alice.json"
-    cal, items = mos.rater_sequence(mos.load_public(out), "alice")
-    assert r.in_calibration and r.current == cal[0][0] and "score <b>1 (bad)" in r.caption.value
-    assert all(b.disabled for b in r.buttons)
-    r.buttons[2].click()  # a score during calibration is not recorded
-    assert not path.exists() and r.ratings == []
-    for k in range(len(cal)):
-        assert r.current == cal[k][0]
-        assert r.image.value == (out / "rater" / "items" / f"{cal[k][0]}.png").read_bytes()
-        r.next_button.click()
-    assert not r.in_calibration and json.loads(path.read_text())["calibrated"] is True
-    assert r.current == items[0] and not any(b.disabled for b in r.buttons)
-    r.buttons[3].click()  # score 4
-    saved = json.loads(path.read_text())
-    assert saved["ratings"][0]["item"] == items[0] and saved["ratings"][0]["score"] == 4
-    r.key_box.value = "2"  # keyboard: typing a digit in the key box
-    assert r.key_box.value == ""
-    r.key_box.value = "x"
-    r.buttons[4].click()
-    r.undo_button.click()
-    r.buttons[0].click()
-    saved = json.loads(path.read_text())
-    assert [(x["item"], x["score"]) for x in saved["ratings"]] == [(items[0], 4), (items[1], 2), (items[2], 1)]
-    assert r.progress.value == 3 and r.count.value == f"3 / {len(items)} rated"
-    with pytest.raises(ValueError):
-        r.rate(6)
-    # "kernel restart": a new Rater resumes after the last saved rating, without calibration again
-    r2 = mos.Rater(out, "alice")
-    assert not r2.in_calibration and r2.current == items[3] and r2.progress.value == 3
-    for k in range(3, len(items)):
-        r2.rate(1 + k % 5)
-    assert r2.done and r2.current is None and "All images are rated" in r2.caption.value
-    r2.rate(3)  # ignored when done
-    saved = json.loads(path.read_text())
-    assert len(saved["ratings"]) == len(items) == len(m["items"])
-    rep = mos.aggregate(out, [path])
-    assert rep["raters"] == ["alice"] and rep["datasets"]["SynA"]["methods"][0]["n_ratings"] == 5
-    # a ratings file of another study is never overwritten
-    other = make_study(tmp_path, name="other", raters=0)
-    shutil.copy(path, other / "ratings" / "alice.json")
-    with pytest.raises(ValueError, match="another study"):
-        mos.Rater(other, "alice")
-    with pytest.raises(ValueError, match="invalid rater id"):
-        mos.Rater(out, "../x")
-
-
-# --------------------------------------------------------------------------- end to end on Set5
-@pytest.mark.needs_data
-def test_cli_prepare_set5_nearest_bicubic(tmp_path, data_dir, capsys, monkeypatch):
-    monkeypatch.setenv("SRGAN_DATA_DIR", str(data_dir))
-    out = tmp_path / "set5study"
-    rc, stdout, err = run_cli(["mos", "prepare", "--dataset", "Set5", "--methods", "nearest,bicubic",
-                               "--out", str(out), "--raters", "2", "--seed", "1", "--calibration", "4",
-                               "--crop", "128"], capsys)
-    assert rc == 0, err
-    m = mos.load_manifest(out)
-    assert m["methods"] == ["nearest", "bicubic", "hr"] and len(m["items"]) == 15
-    from srgan_lib.images import read_image
-    from srgan_lib.evaluate import load_eval_set
-    hr = dict(load_eval_set("Set5", 4))
-    for i, it in m["items"].items():
-        img = read_image(out / "rater" / "items" / f"{i}.png")
-        assert img.shape[:2] == (128, 128)
-        if it["method"] == "hr":
-            h, w = hr[it["image"]].shape[:2]
-            t, l = (h - 128) // 2, (w - 128) // 2
-            np.testing.assert_array_equal(img, hr[it["image"]][t:t + 128, l:l + 128])
-    files = simulate(out, tmp_path / "sim", n_raters=5, seed=0)
-    rc, text, err = run_cli(["mos", "aggregate", str(out), *map(str, files), "--json"], capsys)
-    rows = {r["method"]: r["mos"] for r in json.loads(text)["datasets"]["Set5"]["methods"]}
-    assert rows["nearest"] < rows["hr"]
-
-
-# --------------------------------------------------------------------------- real browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
-class CDP:
-    """A minimal Chrome DevTools Protocol client over websocket-client."""
-
-    def __init__(self, ws_url):
-        import websocket
-        self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
-        self.n = 0
-
-    def __call__(self, method, **params):
-        self.n += 1
-        self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == self.n:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-
-    def js(self, expr):
-        r = self("Runtime.evaluate", expression=expr, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in r:
-            raise RuntimeError(r["exceptionDetails"])
-        return r["result"].get("value")
-
-    def key(self, key):
-        code = {"Enter": "Enter"}.get(key, f"Digit{key}")
-        vk = 13 if key == "Enter" else ord(key)
-        text = "\r" if key == "Enter" else key
-        self("Input.dispatchKeyEvent", type="keyDown", key=key, code=code, text=text,
-             windowsVirtualKeyCode=vk, nativeVirtualKeyCode=vk)
-        self("Input.dispatchKeyEvent", type="keyUp", key=key, code=code, windowsVirtualKeyCode=vk)
-
-    def click(self, selector):
-        box = self.js(f"(() => {{ const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();"
-                      f" return [r.x + r.width / 2, r.y + r.height / 2]; }})()")
-        for t in ("mousePressed", "mouseReleased"):
-            self("Input.dispatchMouseEvent", type=t, x=box[0], y=box[1], button="left", clickCount=1)
-
-    def wait(self, expr, timeout=20):
-        end = time.time() + timeout
-        while time.time() < end:
-            if self.js(expr):
-                return
-            time.sleep(0.1)
-        raise TimeoutError(expr)
-
-
-@pytest.fixture
-def chromium(tmp_path):
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
-    pytest.importorskip("websocket", reason="websocket-client is needed to drive chromium over CDP")
-    profile = tmp_path / "profile"
-    proc = subprocess.Popen([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                             "--disable-component-update", "--no-first-run", "--disable-sync",
-                             "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-port=0",
-                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        port_file = profile / "DevToolsActivePort"
-        end = time.time() + 60
-        while not (port_file.is_file() and len(port_file.read_text().split()) >= 2):
-            if proc.poll() is not None or time.time() > end:
-                pytest.fail("chromium did not start (no DevToolsActivePort)")
-            time.sleep(0.1)
-        port, browser_path = port_file.read_text().split()[:2]
-        browser = CDP(f"ws://127.0.0.1:{port}{browser_path}")
-        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-        page = next(t for t in targets if t["type"] == "page")
-        yield browser, CDP(page["webSocketDebuggerUrl"])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def test_html_page_in_headless_chromium(tmp_path, chromium, capsys):
-    browser, page = chromium
-    out = make_study(tmp_path, raters=2, embed="no")  # images referenced relatively from file://
-    cal, items = mos.rater_sequence(mos.load_public(out), "r02")
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    browser("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(downloads))
-    page("Page.enable")
-    page("Page.navigate", url=(out / "rater" / "rate_r02.html").resolve().as_uri())
-    page.wait("document.body && document.body.dataset.phase === 'calibration'")
-    for k in range(len(cal)):
-        assert page.js("document.getElementById('img').dataset.id") == cal[k][0]
-        assert f"score {cal[k][1]} (" in page.js("document.getElementById('prompt').textContent")
-        page.key("1")  # digits do nothing during calibration
-        page.key("Enter")
-    page.wait("document.body.dataset.phase === 'rating'")
-    # the image really loads from the relative path
-    page.wait("document.getElementById('img').complete && document.getElementById('img').naturalWidth === 24")
-    scores = [4, 2, 5]
-    for s in scores:
-        page.key(str(s))
-    page.click('#scores button[data-score="1"]')  # mouse
-    assert page.js("document.getElementById('progress').textContent") == f"4 / {len(items)} rated"
-    # closing / reloading the page loses nothing
-    page("Page.reload")
-    page.wait("document.body && document.body.dataset.phase === 'rating'")
-    assert page.js("document.getElementById('progress').textContent") == f"4 / {len(items)} rated"
-    assert page.js("document.getElementById('img').dataset.id") == items[4]
-    page.key("3")
-    page.click("#download")
-    end = time.time() + 30
-    target = downloads / f"mos_{mos.load_manifest(out)['study_id']}_r02.json"
-    while not target.is_file() and time.time() < end:
-        time.sleep(0.1)
-    assert target.is_file(), list(downloads.iterdir())
-    data = json.loads(target.read_text())
-    assert data["study_id"] == mos.load_manifest(out)["study_id"] and data["rater_id"] == "r02"
-    assert data["version"] == 1 and data["format"] == "sr-mos-ratings"
-    assert [(r["item"], r["score"]) for r in data["ratings"]] == list(zip(items[:5], scores + [1, 3]))
-    assert all(r["time"].endswith("Z") for r in data["ratings"])
-    rc, text, err = run_cli(["mos", "aggregate", str(out), str(target), "--json"], capsys)
-    assert rc == 0, err
-    rep = json.loads(text)
-    assert rep["raters"] == ["r02"]
-    assert sum(sum(r["distribution"]) for d in rep["datasets"].values() for r in d["methods"]) == 5
-
-
-# --------------------------------------------------------------------------- simulated raters (library)
 def test_simulate_ratings_files_are_marked_and_reported_as_simulated(tmp_path):
     out = make_study(tmp_path, raters=0)
     files = mos.simulate_ratings(out, raters=3, seed=4, true_means=TRUE_LATENT)
@@ -564,7 +398,7 @@ def test_simulate_ratings_files_are_marked_and_reported_as_simulated(tmp_path):
     # deterministic in the seed: the same call rewrites identical files
     again = mos.simulate_ratings(out, raters=3, seed=4, true_means=TRUE_LATENT, out_dir=tmp_path / "again")
     assert [p.read_text() for p in again] == [p.read_text() for p in files]
-    with pytest.raises(FileExistsError):
+    with pytest.raises(OutputExistsError):
         mos.simulate_ratings(out, raters=3, seed=4, true_means=TRUE_LATENT)
     rep = mos.aggregate(out, files)
     assert rep["simulated_raters"] == ["sim00", "sim01", "sim02"] and rep["notes"] == []
@@ -591,12 +425,41 @@ def test_simulate_ratings_noiseless_values_and_errors(tmp_path):
     files = mos.simulate_ratings(out, raters=0, adversarial=2, true_means=TRUE_LATENT, out_dir=tmp_path / "adv")
     rep = mos.aggregate(out, files)
     assert rep["flagged_raters"] == ["adv0", "adv1"] and rep["simulated_raters"] == ["adv0", "adv1"]
-    with pytest.raises(ValueError, match="srresnet, srgan"):
+    with pytest.raises(UserError, match="srresnet, srgan"):
         mos.simulate_ratings(out, raters=2, out_dir=tmp_path / "x")  # defaults know nearest/bicubic/hr only
-    with pytest.raises(ValueError, match="at least one rater"):
+    with pytest.raises(UserError, match="at least one rater"):
         mos.simulate_ratings(out, raters=0, true_means=TRUE_LATENT, out_dir=tmp_path / "y")
-    bad = json.loads(files[0].read_text())
-    bad["simulated"] = "yes"
-    (tmp_path / "bad.json").write_text(json.dumps(bad))
-    with pytest.raises(Exception, match="'simulated' must be true or false"):
-        mos.aggregate(out, [tmp_path / "bad.json"])
+
+
+# --------------------------------------------------------------------------- end to end on Set5
+@pytest.mark.needs_data
+def test_cli_prepare_set5_with_the_papers_calibration(tmp_path, data_dir, capsys, monkeypatch):
+    monkeypatch.setenv("SRGAN_DATA_DIR", str(data_dir))
+    out = tmp_path / "set5study"
+    rc, stdout, err = run_cli(["mos", "prepare", "--dataset", "Set5", "--methods", "nearest,bicubic",
+                               "--out", str(out), "--raters", "2", "--seed", "1", "--calibration", "3",
+                               "--crop", "128"], capsys)
+    assert rc == 0, err
+    assert "warning: with 2 raters" in err and "plan at least 7 raters" in err  # 1 method: 3 anchor pairs
+    m = mos.load_manifest(out)
+    assert m["methods"] == ["nearest", "bicubic", "hr"] and len(m["items"]) == 15
+    # calibration: 3 BSDS300 training images (BSD200), as the paper, none of them a study image
+    assert m["calibration"] == {"images": 3, "dataset": "BSD200"}
+    bsd = {p.stem for p in (data_dir / "BSD200").glob("*.png")}
+    assert {c["image"] for c in m["calibration_items"].values()} <= bsd
+    from srgan_lib.evaluate import load_eval_set
+    from srgan_lib.images import read_image
+    hr = dict(load_eval_set("Set5", 4))
+    for i, it in m["items"].items():
+        img = read_image(out / "rater" / "items" / f"{i}.png")
+        assert img.shape[:2] == (128, 128)
+        if it["method"] == "hr":
+            h, w = hr[it["image"]].shape[:2]
+            t, l = (h - 128) // 2, (w - 128) // 2
+            np.testing.assert_array_equal(img, hr[it["image"]][t:t + 128, l:l + 128])
+    sizes = {(out / "rater" / "items" / f"{i}.png").stat().st_size for i in [*m["items"], *m["calibration_items"]]}
+    assert len(sizes) == 1  # every 128 x 128 item has the same byte count
+    files = simulate(out, tmp_path / "sim", n_raters=5, seed=0)
+    rc, text, err = run_cli(["mos", "aggregate", str(out), *map(str, files), "--json"], capsys)
+    rows = {r["method"]: r["mos"] for r in json.loads(text)["datasets"]["Set5"]["methods"]}
+    assert rows["nearest"] < rows["hr"]
