@@ -3,22 +3,36 @@
 Equations (paper numbering):
 
 - Eq. 3, perceptual loss:  l^SR = l^SR_X + 10^-3 * l^SR_Gen  -> :func:`perceptual_loss`
-- Eq. 4, pixel-wise MSE:   l^SR_MSE = 1/(r^2 W H) sum (I^HR - G(I^LR))^2  -> :func:`mse`
-- Eq. 5, VGG loss:         l^SR_VGG/i,j = 1/(W_ij H_ij) sum (phi_ij(I^HR) - phi_ij(G(I^LR)))^2
+- Eq. 4, pixel-wise MSE:   l^SR_MSE = 1/(r^2 W H) sum_x,y (I^HR - G(I^LR))^2  -> :func:`mse`
+- Eq. 5, VGG loss:         l^SR_VGG/i,j = 1/(W_ij H_ij) sum_x,y (phi_ij(I^HR) - phi_ij(G(I^LR)))^2
                            -> :func:`content_loss` with a :func:`srgan_lib.vgg.vgg_features` model
 - Eq. 6, adversarial loss: l^SR_Gen = sum_n -log D(G(I^LR))  -> :func:`generator_adversarial_loss`
   (the non-saturating form; the paper minimises -log D(G(x)) "instead of" log(1 - D(G(x))) for
   better gradients.  :func:`saturating_generator_loss` is the latter, for comparison plots.)
 
-All "sums" are implemented as means (over batch, pixels and channels), the usual practice;
-this only rescales the loss.  Discriminator outputs are *logits* (the models have no
-sigmoid): D(x) = sigmoid(logit).  Log-probabilities are computed with ``softplus`` so they
-stay finite for any logit, e.g. -log sigmoid(x) = softplus(-x) and
--log(1 - sigmoid(x)) = softplus(x).
+Means instead of sums.  Every loss here is a mean over all elements: for the content losses over
+batch, pixels *and channels*.  The mean over the batch (Eq. 6 sums over the N training samples;
+Eq. 4-5 are per image) divides the content and the adversarial term alike, a pure rescaling of
+l^SR.  The mean over channels is not: Eq. 4-5 sum the squared differences over the positions
+x, y (and, for vectors, over their C components) and divide by W H only, so the library's
+content losses are 1/C of the paper's (C = 3 for pixels, 128 for phi_2,2, 512 for phi_5,4) while
+the adversarial term is not divided.  This changes the content : adversarial ratio of Eq. 3, by a
+different factor per layer; :data:`srgan_lib.vgg.FEATURE_SCALE` is calibrated for this mean
+convention (its criterion is stated in :mod:`srgan_lib.vgg`).
 
-The least-squares losses (Mao et al., "Least Squares GAN", ICCV 2017) are the objective of
-the seed blog's Keras reproduction, which trained a PatchGAN discriminator
-(``discriminator(head="patch")``) with ``loss="mse"`` against all-ones / all-zeros maps.
+Discriminator outputs are *logits* (the models have no sigmoid): D(x) = sigmoid(logit).
+Log-probabilities are computed with ``softplus`` so they stay finite for any logit, e.g.
+-log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = softplus(x).
+
+The least-squares losses (Mao et al., "Least Squares GAN", ICCV 2017) are on raw scores.  The
+seed blog's Keras reproduction used least squares only for its *discriminator*: a sigmoid output
+per position of a 1/16-resolution map, compiled with ``loss="mse"`` against all-ones / all-zeros
+maps, i.e. :func:`lsgan_discriminator_loss` of ``sigmoid(logits)``.  Its *generator* (the
+``combined`` model) was compiled with ``loss=["binary_crossentropy", "mse"]`` and
+``loss_weights=[1e-3, 1/12.75**2]``: binary cross-entropy against ones, -log D(G(x)), the
+non-saturating loss of Eq. 6 (:func:`generator_adversarial_loss`), plus the MSE of VGG19
+``layers[9]`` features (phi_3,3 of un-preprocessed [-1, 1] images; see :mod:`srgan_lib.vgg`).
+:func:`lsgan_generator_loss` is Mao et al.'s generator loss, not the seed's.
 """
 from __future__ import annotations
 
@@ -27,8 +41,7 @@ from keras import ops
 __all__ = [
     "mse", "content_loss", "generator_adversarial_loss", "saturating_generator_loss",
     "discriminator_loss", "discriminator_accuracy", "perceptual_loss",
-    "lsgan_generator_loss", "lsgan_discriminator_loss", "loss_curve",
-    "regression_to_the_mean",
+    "lsgan_generator_loss", "lsgan_discriminator_loss",
 ]
 
 
@@ -41,16 +54,22 @@ def content_loss(features, sr, hr):
     """Content loss l^SR_X: MSE between feature maps (Eq. 5), or pixels (Eq. 4).
 
     Args:
-        features: a feature extractor (e.g. ``vgg_features("54")``), called with
+        features: a feature extractor (e.g. ``vgg_features("54")``, whose divisor
+            :data:`srgan_lib.vgg.FEATURE_SCALE` sets the loss scale), called with
             ``training=False``; ``None`` gives the pixel-wise MSE of Eq. 4.
         sr: generated images G(I^LR) in [-1, 1].
-        hr: ground-truth images I^HR in [-1, 1]; its features are wrapped in
-            ``stop_gradient`` (they are a fixed target).
+        hr: ground-truth images I^HR in [-1, 1]; it (or its features) is wrapped in
+            ``stop_gradient``: a fixed target.
+
+    The difference is taken in float32 whatever the inputs' or features' dtype (bfloat16 under
+    mixed precision), so the loss is the same maths under every dtype policy.
     """
+    sr = ops.cast(sr, "float32")
+    hr = ops.cast(hr, "float32")
     if features is None:
-        return mse(sr, ops.stop_gradient(ops.convert_to_tensor(hr)))
-    f_sr = features(sr, training=False)
-    f_hr = ops.stop_gradient(features(hr, training=False))
+        return mse(sr, ops.stop_gradient(hr))
+    f_sr = ops.cast(features(sr, training=False), "float32")
+    f_hr = ops.stop_gradient(ops.cast(features(hr, training=False), "float32"))
     return mse(f_sr, f_hr)
 
 
@@ -92,54 +111,19 @@ def perceptual_loss(content, adversarial, weight=1e-3):
 
 
 def lsgan_generator_loss(fake_scores):
-    """Least-squares generator loss: mean((D(G(x)) - 1)^2) (the seed's ``loss="mse"``)."""
+    """Least-squares generator loss of Mao et al.: mean((D(G(x)) - 1)^2) on raw scores.
+
+    Not the seed's generator loss: the seed trained its generator with binary cross-entropy,
+    i.e. :func:`generator_adversarial_loss` (see the module docstring)."""
     return ops.mean(ops.square(ops.convert_to_tensor(fake_scores) - 1.0))
 
 
 def lsgan_discriminator_loss(real_scores, fake_scores):
     """Least-squares discriminator loss: mean((D(real) - 1)^2) + mean(D(fake)^2).
 
-    Summed like :func:`discriminator_loss`; the seed averaged its two ``train_on_batch``
-    losses, i.e. reported half of this value."""
+    Summed like :func:`discriminator_loss`.  The seed's discriminator loss is this of its
+    sigmoid outputs (``loss="mse"``); the seed averaged its two ``train_on_batch`` losses, i.e.
+    reported half of this value."""
     real = ops.convert_to_tensor(real_scores)
     fake = ops.convert_to_tensor(fake_scores)
     return ops.mean(ops.square(real - 1.0)) + ops.mean(ops.square(fake))
-
-
-def loss_curve(loss_fn, logits):
-    """``(values, slopes)`` of a per-batch loss evaluated on each logit of a 1-D grid alone.
-
-    ``values[k] = loss_fn([logits[k]])`` (a batch of one), ``slopes = numpy.gradient(values,
-    logits)``: central differences (one-sided at the ends), i.e. d loss / d logit to
-    O(spacing^2).  For :func:`generator_adversarial_loss` the slope is ``sigmoid(l) - 1``, for
-    :func:`saturating_generator_loss` it is ``-sigmoid(l)``: the saturation plot of chapter 4.
-    """
-    import numpy as np
-
-    grid = np.asarray(logits, dtype=np.float32).ravel()
-    if grid.size < 2:
-        raise ValueError("loss_curve needs at least two logits")
-    values = np.array([float(loss_fn(np.array([v], np.float32))) for v in grid])
-    return values, np.gradient(values, grid.astype(np.float64))
-
-
-def regression_to_the_mean(patch, shift: int = 2) -> dict:
-    """Why the pixel-MSE optimum is blurred (chapter 3): shifted copies as "plausible answers".
-
-    ``answers`` are the 8 copies of ``patch`` rolled by ``(dy, dx)`` with ``dy, dx`` in
-    ``(-shift, 0, shift)``, ``(0, 0)`` excluded (float64, ``(8, H, W[, C])``); ``mean`` is their
-    average (the MSE optimum); ``mse_mean`` the mean MSE of ``mean`` to the answers and
-    ``mse_one`` the mean MSE of the first answer to the 7 others.  Always
-    ``mse_one = 8/7 (MSE(answers[0], mean) + mse_mean) >= mse_mean``.
-    """
-    import numpy as np
-
-    x = np.asarray(patch, dtype=np.float64)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"expected an (H, W[, C]) patch, got shape {x.shape}")
-    shifts = [(dy, dx) for dy in (-shift, 0, shift) for dx in (-shift, 0, shift) if (dy, dx) != (0, 0)]
-    answers = np.stack([np.roll(x, s, axis=(0, 1)) for s in shifts])
-    mean = answers.mean(axis=0)
-    return {"shifts": shifts, "answers": answers, "mean": mean,
-            "mse_mean": float(np.mean([(mean - a) ** 2 for a in answers])),
-            "mse_one": float(np.mean([(answers[0] - a) ** 2 for a in answers[1:]]))}

@@ -9,11 +9,50 @@ before the i-th maxpooling layer within the VGG19 network" (Simonyan & Zisserman
 
 :func:`vgg_features` returns a frozen model that takes images in the HR range [-1, 1],
 converts them to what VGG19 was trained on (0..255 RGB -> BGR minus the ImageNet channel
-means, Keras' "caffe" preprocessing) and returns ``phi / 12.75``.  The division follows the
-paper (Sec. 3.2): the VGG feature maps "were also rescaled by a factor of 1/12.75 ... to
-obtain VGG losses of a scale that is comparable to the MSE loss".  (12.75 = 255 / 20; the
-MSE of the rescaled features equals the MSE of the raw features divided by 12.75**2, which
-is how the seed blog's reproduction wrote it: ``loss_weights=[1e-3, 1/12.75**2]``.)
+means, Keras' "caffe" preprocessing) and returns ``phi_{i,j} / FEATURE_SCALE[layer]``.  The
+VGG loss of :func:`srgan_lib.losses.content_loss` is the mean squared difference of these
+maps, so it is the raw feature MSE divided by ``FEATURE_SCALE[layer] ** 2``.
+
+The feature scale: criterion and choice
+---------------------------------------
+The paper rescales the feature maps "by a factor of 1/12.75 ... to obtain VGG losses of a scale
+that is comparable to the MSE loss" (Sec. 3.2), one constant for every layer.  Under Keras'
+caffe preprocessing (inputs 0..255, not [0, 1]) the activations of phi_{2,2} are much larger
+than those of phi_{5,4}, so one constant cannot make both losses comparable to the pixel MSE.
+Here the divisor of each layer is fixed by a stated criterion, evaluated at the point where
+SRGAN training starts: the shipped SRResNet-MSE generator on *calibration batches* of the
+training data (:func:`calibration_statistics`; ``scripts/calibrate_content_scale.py`` recomputes
+it on 16 batches of 16 random 96x96 patches of distinct images of T91 + BSD200 + General100,
+bicubic x4, no augmentation, seed 0: :data:`CALIBRATION`):
+
+(a) the VGG54 loss keeps the paper's 1/12.75 (:data:`PAPER_SCALE`) as long as it lies within a
+    factor :data:`MAX_RATIO_TO_PIXEL_MSE` (about an order of magnitude) of the pixel MSE, the
+    paper's "comparable"; otherwise its divisor is the one that makes it equal to the pixel MSE;
+(b) every other layer's divisor makes its loss *equal* to the VGG54 loss (to within
+    :data:`EQUAL_LOSS_TOLERANCE` with the rounded constant), so that ``srgan-vgg22`` and
+    ``srgan-vgg54`` start GAN training with the same content : adversarial balance (the
+    adversarial weight 1e-3 of Eq. 3 is the same for both) and the paper's VGG22-vs-VGG54
+    ablation compares the layers, not two loss weights.  Since the loss is quadratic in the
+    features, ``FEATURE_SCALE[l] = FEATURE_SCALE["54"] * sqrt(raw_l / raw_54)`` with ``raw`` the
+    unscaled feature MSEs (:func:`scales_from_calibration`).
+
+(a) keeps phi_{5,4} / 12.75 (and with it the shipped ``srgan-vgg54``); (b) gives phi_{2,2} / 361.
+Both constants are recorded in a training run's ``config.json``; ``srgan eval
+--feature-distance`` reports distances on the same scale.  All losses are means over batch,
+pixels *and channels* (see :mod:`srgan_lib.losses`): the constants are calibrated for that
+convention.
+
+The seed blog's reproduction used neither layer: its content loss was ``mse`` of VGG19
+``layers[9]`` (``block3_conv3`` = phi_{3,3}) applied to the un-preprocessed [-1, 1] images, with
+``loss_weights=[1e-3, 1/12.75**2]`` (dividing the MSE by 12.75**2 equals dividing the features
+by 12.75).
+
+Mixed precision: the models follow the global dtype policy at construction
+(``keras.mixed_precision``; under ``mixed_bfloat16`` the VGG convolutions compute in bfloat16),
+and the cache of :func:`vgg_features` is keyed by that policy.  The preprocessing, which maps
+[-1, 1] to values up to 255 (where bfloat16's 8 significant bits are off by up to 0.5), and the
+final rescaling are pinned to float32, as the Keras mixed-precision guide recommends for
+numerically sensitive layers and for model outputs: the input arithmetic and the output are float32.
 
 Weights: ``weights=None`` uses ``$SRGAN_VGG19_WEIGHTS`` when set, else ``"imagenet"``
 (Keras downloads the official file; needs internet).  A path loads a local HDF5 file in the
@@ -22,21 +61,34 @@ de-quantised copy: perceptual-loss values differ slightly from the official weig
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
+from typing import Iterable
 
 import keras
+import numpy as np
 from keras import layers, ops
 
-__all__ = ["vgg_features", "VGGPreprocess", "preprocess_for_vgg", "LAYERS",
-           "FEATURE_SCALE", "IMAGENET_MEAN_BGR", "clear_cache", "feature_maps"]
+from srgan_lib.errors import InputNotFoundError, UserError, one_line
+
+__all__ = ["vgg_features", "VGGPreprocess", "preprocess_for_vgg", "LAYERS", "FEATURE_SCALE",
+           "PAPER_SCALE", "MAX_RATIO_TO_PIXEL_MSE", "EQUAL_LOSS_TOLERANCE", "IMAGENET_MEAN_BGR",
+           "CALIBRATION", "calibration_batches", "calibration_statistics", "scales_from_calibration"]
 
 #: canonical layer name -> keras.applications.VGG19 layer
 LAYERS = {"22": "block2_conv2", "54": "block5_conv4"}
-#: phi_{i,j} is divided by FEATURE_SCALE[layer] before the loss.  phi_5,4: the paper's 1/12.75
-#: (Sec. 3.2).  phi_2,2: the divisor that gives the VGG22 loss the scale of the VGG54 loss at the
-#: SRResNet-MSE initialisation on the training patches (measured; see the book's chapter 3).
-FEATURE_SCALE = {"22": 361.0, "54": 12.75}
+#: The paper's divisor of the feature maps (Sec. 3.2), kept for phi_{5,4} by criterion (a).
+PAPER_SCALE = 12.75
+#: phi_{i,j} is divided by FEATURE_SCALE[layer] (the module docstring gives the criterion;
+#: ``scripts/calibrate_content_scale.py`` recomputes the constants).
+FEATURE_SCALE = {"22": 361.0, "54": PAPER_SCALE}
+#: Criterion (a): the VGG54 loss keeps 1/12.75 while within this factor of the pixel MSE.
+MAX_RATIO_TO_PIXEL_MSE = 20.0
+#: Criterion (b): the VGG losses of all layers agree to within this relative difference.
+EQUAL_LOSS_TOLERANCE = 0.10
+#: The layer that keeps the paper's constant; the others are scaled to its loss.
+REFERENCE_LAYER = "54"
 #: ImageNet channel means in BGR order, as in keras.applications.imagenet_utils ("caffe")
 IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
 WEIGHTS_ENV = "SRGAN_VGG19_WEIGHTS"
@@ -73,8 +125,8 @@ def _normalise_layer(layer) -> str:
         key = key[3:]
     key = key.replace("_", "").replace(",", "")
     if key not in LAYERS:
-        raise ValueError(f"vgg_features: layer must be '22' or '54' (also 'vgg22'/'vgg54'), "
-                         f"got {layer!r}")
+        raise UserError(f"vgg_features: layer must be '22' or '54' (also 'vgg22'/'vgg54'), "
+                        f"got {layer!r}")
     return key
 
 
@@ -94,46 +146,50 @@ def _load_vgg19(weights: str):
                 "(vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5)")
     path = Path(weights)
     if not path.is_file():
-        raise FileNotFoundError(f"VGG19 weights file not found: {weights} (expected {expected}; "
-                                f"set {WEIGHTS_ENV} or pass weights=PATH)")
+        raise InputNotFoundError(f"VGG19 weights file not found: {weights} (expected {expected}; "
+                                 f"set {WEIGHTS_ENV} or pass weights=PATH)")
     if path.suffix.lower() not in (".h5", ".hdf5"):
-        raise ValueError(f"VGG19 weights file {weights} must end in .h5 or .hdf5 "
-                         f"(expected {expected})")
+        raise UserError(f"VGG19 weights file {weights} must end in .h5 or .hdf5 (expected {expected})")
     try:
         return keras.applications.VGG19(include_top=False, weights=str(path),
                                         input_shape=(None, None, 3))
     except Exception as e:  # h5py OSError, keras ValueError on a layout mismatch, ...
-        reason = " ".join(str(e).split())[:200]
-        raise ValueError(f"could not load VGG19 weights from {weights}: expected {expected} "
-                         f"({type(e).__name__}: {reason})") from None
+        reason = one_line(e)[:200]
+        raise UserError(f"could not load VGG19 weights from {weights}: expected {expected} "
+                        f"({type(e).__name__}: {reason})") from None
 
 
 def vgg_features(layer="54", weights=None, scale=None) -> keras.Model:
-    """Frozen feature extractor ``x in [-1, 1] -> phi_{i,j}(x) / 12.75``.
+    """Frozen feature extractor ``x in [-1, 1] -> phi_{i,j}(x) / scale``.
 
     Args:
         layer: ``"22"`` (phi_{2,2}, block2_conv2) or ``"54"`` (phi_{5,4}, block5_conv4);
             ``"vgg22"``/``"vgg54"`` are accepted too.
         weights: None (``$SRGAN_VGG19_WEIGHTS`` or ``"imagenet"``), ``"imagenet"``, or the
             path of a Keras VGG19 notop HDF5 weights file.
-        scale: the divisor of the features; None: :data:`FEATURE_SCALE` of the layer.
+        scale: the divisor of the features; None: :data:`FEATURE_SCALE` of the layer (the
+            scale the training uses); ``1.0`` gives the raw activations.
 
     Returns:
         A ``keras.Model`` with ``trainable = False``, input (N, H, W, 3) in [-1, 1], output
-        (N, H/2, W/2, 128) for "22" or (N, H/16, W/16, 512) for "54".  The network is
-        truncated at the requested layer (nothing after it is computed).  Models are cached
-        per (layer, weights) within the process, so repeated calls return the same object.
+        (N, H/2, W/2, 128) for "22" or (N, H/16, W/16, 512) for "54", float32.  The network is
+        truncated at the requested layer (nothing after it is computed).  The VGG layers
+        compute in the global dtype policy's compute dtype; preprocessing and rescaling in
+        float32.  Models are cached per (layer, weights, scale, global dtype policy) within the
+        process, so repeated calls return the same object.
 
     Raises:
-        ValueError: unknown layer, or a weights file that is not VGG19 notop HDF5 weights.
-        FileNotFoundError: the weights file does not exist.
+        UserError: unknown layer, a non-positive scale, or a weights file that is not VGG19
+            notop HDF5 weights.
+        InputNotFoundError: the weights file does not exist.
     """
     key = _normalise_layer(layer)
     w = _resolve_weights(weights)
     scale = float(FEATURE_SCALE[key] if scale is None else scale)
-    if not scale > 0:
-        raise ValueError(f"vgg_features: scale must be positive, got {scale!r}")
-    cache_key = (key, w, scale)
+    if not scale > 0 or not math.isfinite(scale):
+        raise UserError(f"vgg_features: scale must be a positive number, got {scale!r}")
+    policy = keras.mixed_precision.global_policy().name
+    cache_key = (key, w, scale, policy)
     if cache_key in _CACHE:
         return _CACHE[cache_key]
     base = _load_vgg19(w)
@@ -141,31 +197,96 @@ def vgg_features(layer="54", weights=None, scale=None) -> keras.Model:
                             name=f"vgg19_to_{LAYERS[key]}")
     truncated.trainable = False
     inp = keras.Input(shape=(None, None, 3), name="image_pm1")
-    x = VGGPreprocess(name="vgg_preprocess")(inp)
+    x = VGGPreprocess(name="vgg_preprocess", dtype="float32")(inp)
     x = truncated(x, training=False)
-    out = layers.Rescaling(1.0 / scale, name=f"rescale_1_over_{scale:g}".replace(".", "_"))(x)
+    out = layers.Rescaling(1.0 / scale, name=f"rescale_1_over_{scale:g}".replace(".", "_"),
+                           dtype="float32")(x)
     model = keras.Model(inp, out, name=f"vgg{key}_features")
     model.trainable = False
     _CACHE[cache_key] = model
     return model
 
 
-def clear_cache() -> None:
-    """Forget the cached feature models (e.g. after ``keras.backend.clear_session()``)."""
-    _CACHE.clear()
+# --------------------------------------------------------------------------- calibration
+
+#: The calibration point of :data:`FEATURE_SCALE`: the generator where SRGAN training starts and
+#: the batches of the training stream (:class:`srgan_lib.patches.PatchSequence`, bicubic x4).
+CALIBRATION = {"generator": "srresnet-mse", "data": "T91,BSD200,General100", "batches": 16,
+               "batch_size": 16, "patch_size": 96, "scale": 4, "seed": 0, "augment": False,
+               "distinct_images": True}
 
 
-def feature_maps(features, image_uint8):
-    """The feature maps ``features`` computes for one uint8 RGB image, as a numpy ``(h, w, c)``.
+def calibration_batches(data=None, batches=None, batch_size=None, patch_size=None, seed=None,
+                        images=None) -> list:
+    """The ``(lr, hr)`` calibration batches ``0 .. batches - 1`` of the training patch stream.
 
-    ``features`` is a model of :func:`vgg_features` (``phi_ij / 12.75`` of a [-1, 1] image);
-    the image is mapped to [-1, 1] with :func:`srgan_lib.models.hr_from_uint8` first.
+    Every argument left None comes from :data:`CALIBRATION`; ``images`` (uint8 HR images)
+    replaces loading ``data`` with :func:`srgan_lib.data.load_training_images`.
     """
-    import numpy as np
+    from srgan_lib.patches import PatchSequence
 
-    from srgan_lib.models import hr_from_uint8
+    c = dict(CALIBRATION)
+    c.update({k: v for k, v in dict(data=data, batches=batches, batch_size=batch_size,
+                                    patch_size=patch_size, seed=seed).items() if v is not None})
+    if images is None:
+        from srgan_lib.data import load_training_images
 
-    x = np.asarray(image_uint8)
-    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[2] != 3:
-        raise ValueError(f"feature_maps expects one uint8 (H, W, 3) image, got {x.dtype} {x.shape}")
-    return ops.convert_to_numpy(features(hr_from_uint8(x[None]), training=False))[0]
+        images = load_training_images(c["data"], min_size=c["patch_size"])
+    seq = PatchSequence(images, batch_size=c["batch_size"], patch_size=c["patch_size"], scale=c["scale"],
+                        degradation="bicubic", seed=c["seed"], augment=c["augment"],
+                        distinct_images=c["distinct_images"])
+    return [seq.batch(i) for i in range(c["batches"])]
+
+
+def calibration_statistics(generator, batches: Iterable, layers=tuple(LAYERS), weights=None) -> dict:
+    """The unscaled losses that fix :data:`FEATURE_SCALE`, measured on ``(lr, hr)`` batches.
+
+    ``generator`` maps LR in [0, 1] to SR in [-1, 1] (the shipped SRResNet-MSE, where SRGAN
+    training starts); ``batches`` yields ``(lr, hr)`` pairs as
+    :meth:`srgan_lib.patches.PatchSequence.batch` returns them.  Returns
+    ``{"batches", "patches", "pixel_mse", "raw_mse": {layer: ...}, "mean_activation": {layer: ...}}``:
+    the means over the batches of the pixel MSE (Eq. 4, [-1, 1] units), of the raw feature MSE
+    (Eq. 5 with ``scale=1``) and of the raw activations phi_{i,j}(I^HR).
+    """
+    from srgan_lib import losses
+
+    keys = [_normalise_layer(layer) for layer in layers]
+    raw = {k: vgg_features(k, weights, scale=1.0) for k in keys}
+    pixel, raw_mse, activation = [], {k: [] for k in keys}, {k: [] for k in keys}
+    patches = 0
+    for lr, hr in batches:
+        sr = ops.cast(generator(lr, training=False), "float32")
+        pixel.append(float(losses.mse(sr, hr)))
+        for k in keys:
+            f_hr = raw[k](hr, training=False)
+            raw_mse[k].append(float(losses.mse(raw[k](sr, training=False), f_hr)))
+            activation[k].append(float(ops.mean(f_hr)))
+        patches += int(ops.shape(hr)[0])
+    if not pixel:
+        raise UserError("calibration_statistics: no calibration batches given")
+    return {"batches": len(pixel), "patches": patches, "pixel_mse": float(np.mean(pixel)),
+            "raw_mse": {k: float(np.mean(v)) for k, v in raw_mse.items()},
+            "mean_activation": {k: float(np.mean(v)) for k, v in activation.items()}}
+
+
+def scales_from_calibration(pixel_mse: float, raw_mse: dict) -> dict[str, float]:
+    """The feature divisors the criterion of this module gives for measured losses.
+
+    ``pixel_mse`` and ``raw_mse`` (``{layer: unscaled feature MSE}``, must include ``"54"``) are
+    measured at the calibration point (:func:`calibration_statistics`).  (a) The VGG54 divisor is
+    :data:`PAPER_SCALE` if ``raw_54 / 12.75**2`` is within :data:`MAX_RATIO_TO_PIXEL_MSE` of
+    ``pixel_mse``, else ``sqrt(raw_54 / pixel_mse)`` (the loss equals the pixel MSE); (b) each
+    layer ``l`` gets ``scale_54 * sqrt(raw_l / raw_54)`` (its loss equals the VGG54 loss).
+    """
+    raw = {_normalise_layer(k): float(v) for k, v in raw_mse.items()}
+    if REFERENCE_LAYER not in raw:
+        raise UserError(f"scales_from_calibration: raw_mse needs the reference layer "
+                        f"{REFERENCE_LAYER!r}, got {sorted(raw)}")
+    if not (pixel_mse > 0 and all(v > 0 for v in raw.values())):
+        raise UserError(f"scales_from_calibration: losses must be positive, got pixel_mse={pixel_mse!r}, "
+                        f"raw_mse={raw!r}")
+    ref = raw[REFERENCE_LAYER]
+    ratio = ref / PAPER_SCALE ** 2 / pixel_mse
+    ref_scale = PAPER_SCALE if 1 / MAX_RATIO_TO_PIXEL_MSE <= ratio <= MAX_RATIO_TO_PIXEL_MSE \
+        else math.sqrt(ref / pixel_mse)
+    return {k: ref_scale * math.sqrt(v / ref) for k, v in raw.items()}

@@ -1,5 +1,6 @@
 """Tests for srgan_lib.losses (Eq. 3-6) against hand-computed numpy values, and for
-srgan_lib.vgg (phi_{2,2}, phi_{5,4} / 12.75) against keras.applications.VGG19."""
+srgan_lib.vgg (phi_{2,2} / 361, phi_{5,4} / 12.75) against keras.applications.VGG19, including its
+dtype-policy behaviour.  The criterion behind the feature scales is tested in test_content_scale.py."""
 import numpy as np
 import pytest
 
@@ -122,26 +123,45 @@ def test_content_loss_pixel_and_callable():
         np.mean((2 * sr - 2 * hr) ** 2.0), rel=1e-5)
 
 
+@pytest.mark.backend
+def test_content_loss_is_float32_for_bfloat16_inputs_and_features():
+    from keras import ops
+    from srgan_lib import losses
+    rng = np.random.default_rng(1)
+    sr = ops.cast(rng.uniform(-1, 1, (2, 4, 4, 3)).astype(np.float32), "bfloat16")
+    hr = rng.uniform(-1, 1, (2, 4, 4, 3)).astype(np.float32)
+    expected = np.mean((_np(sr) - hr.astype(np.float64)) ** 2)  # sr's bf16 values, exactly
+    for features in (None, lambda x, training=False: ops.cast(x, "bfloat16")):
+        value = losses.content_loss(features, sr, hr)
+        assert str(ops.convert_to_numpy(value).dtype) == "float32"
+    assert _np(losses.content_loss(None, sr, hr)) == pytest.approx(expected, rel=1e-6)
+
+
 # ---------------------------------------------------------------- VGG
 
-def test_vgg_layer_names_validated():
+def test_vgg_layer_names_and_scale_validated():
     from srgan_lib import vgg
-    with pytest.raises(ValueError, match="'22' or '54'"):
+    from srgan_lib.errors import UserError
+    with pytest.raises(UserError, match="'22' or '54'"):
         vgg.vgg_features("33", weights="/nonexistent/vgg.h5")
+    for bad in (0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(UserError, match="scale must be a positive number"):
+            vgg.vgg_features("22", weights="/nonexistent/vgg.h5", scale=bad)
     assert vgg._normalise_layer("vgg22") == "22" and vgg._normalise_layer("VGG54") == "54"
     assert vgg._normalise_layer(54) == "54"
 
 
 def test_vgg_missing_and_bad_weights_file(tmp_path):
     from srgan_lib import vgg
+    from srgan_lib.errors import InputNotFoundError, UserError
     missing = tmp_path / "nope" / "vgg19_notop.h5"
-    with pytest.raises(FileNotFoundError) as e:
+    with pytest.raises(InputNotFoundError) as e:
         vgg.vgg_features("22", weights=missing)
     msg = str(e.value)
     assert "\n" not in msg and str(missing) in msg and "HDF5" in msg and "VGG19" in msg
     bad = tmp_path / "bad.h5"
     bad.write_bytes(b"this is not an HDF5 file")
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(UserError) as e:
         vgg.vgg_features("22", weights=bad)
     msg = str(e.value)
     assert "\n" not in msg and str(bad) in msg and "HDF5" in msg and "notop" in msg
@@ -166,6 +186,7 @@ def test_vgg_preprocessing_matches_keras():
 
 
 @pytest.mark.backend
+@pytest.mark.needs_vgg
 def test_vgg_feature_shapes_frozen_and_cached(vgg_weights):
     from srgan_lib import vgg
     x = np.random.default_rng(1).uniform(-1, 1, (1, 96, 96, 3)).astype(np.float32)
@@ -183,6 +204,7 @@ def test_vgg_feature_shapes_frozen_and_cached(vgg_weights):
 
 
 @pytest.mark.backend
+@pytest.mark.needs_vgg
 def test_vgg_identical_inputs_zero_content_loss(vgg_weights):
     from srgan_lib import losses, vgg
     f = vgg.vgg_features("54", weights=vgg_weights)
@@ -194,6 +216,7 @@ def test_vgg_identical_inputs_zero_content_loss(vgg_weights):
 
 
 @pytest.mark.backend
+@pytest.mark.needs_vgg
 @pytest.mark.parametrize("layer, block", [("22", "block2_conv2"), ("54", "block5_conv4")])
 def test_vgg_features_equal_keras_vgg19(vgg_weights, layer, block):
     import keras
@@ -205,46 +228,100 @@ def test_vgg_features_equal_keras_vgg19(vgg_weights, layer, block):
     img = np.clip(img + rng.normal(0, 20, img.shape), 0, 255).astype(np.float32)
     full = keras.applications.VGG19(include_top=False, weights=str(vgg_weights))
     ref_model = keras.Model(full.input, full.get_layer(block).output)
-    ref = _np(ref_model(keras.applications.vgg19.preprocess_input(img.copy()))) / 12.75
-    got = _np(vgg.vgg_features(layer, weights=vgg_weights)(img / 127.5 - 1.0))
-    assert got.shape == ref.shape and np.abs(ref).max() > 0.1
-    np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-3 * np.abs(ref).max())
+    raw = _np(ref_model(keras.applications.vgg19.preprocess_input(img.copy())))
+    assert vgg.FEATURE_SCALE == {"22": 361.0, "54": 12.75}
+    for scale, divisor in [(None, vgg.FEATURE_SCALE[layer]), (1.0, 1.0), (12.75, 12.75)]:
+        ref = raw / divisor
+        got = _np(vgg.vgg_features(layer, weights=vgg_weights, scale=scale)(img / 127.5 - 1.0))
+        assert got.shape == ref.shape and np.abs(ref).max() > 0.1
+        np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-3 * np.abs(ref).max())
+    assert vgg.vgg_features(layer, weights=vgg_weights, scale=None) is \
+        vgg.vgg_features(layer, weights=vgg_weights, scale=vgg.FEATURE_SCALE[layer])
+
+
+def _compute_dtypes(model):
+    """{layer name: compute dtype} of a vgg_features model, nested VGG19 layers included."""
+    out = {}
+    for layer in model.layers:
+        out[layer.name] = layer.compute_dtype
+        for inner in getattr(layer, "layers", []):
+            out[inner.name] = inner.compute_dtype
+    return out
+
+
+@pytest.mark.backend
+@pytest.mark.needs_vgg
+def test_vgg_cache_follows_the_dtype_policy(vgg_weights):
+    """#13: a float32 vgg_features() after a mixed-precision one is a float32 model, and the
+    mixed-precision model runs its preprocessing and rescaling in float32."""
+    import keras
+    from keras import ops
+    from srgan_lib import vgg
+    previous = keras.mixed_precision.global_policy()
+    try:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        mixed = vgg.vgg_features("22", weights=vgg_weights)
+        assert vgg.vgg_features("22", weights=vgg_weights) is mixed
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    plain = vgg.vgg_features("22", weights=vgg_weights)
+    assert plain is not mixed
+    d_mixed, d_plain = _compute_dtypes(mixed), _compute_dtypes(plain)
+    assert d_mixed["block1_conv1"] == d_mixed["block2_conv2"] == "bfloat16"
+    assert d_mixed["vgg_preprocess"] == "float32" and d_mixed["rescale_1_over_361"] == "float32"
+    assert set(d_plain.values()) == {"float32"}
+    x = np.random.default_rng(4).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
+    f_mixed, f_plain = mixed(x), plain(x)
+    assert str(ops.convert_to_numpy(f_mixed).dtype) == "float32"
+    assert str(ops.convert_to_numpy(f_plain).dtype) == "float32"
+    a, b = _np(f_mixed), _np(f_plain)
+    # bfloat16 convolutions: close to the float32 features, but not equal
+    assert 0 < np.abs(a - b).max() and np.sqrt(np.mean((a - b) ** 2)) < 0.05 * np.sqrt(np.mean(b ** 2))
+
+
+@pytest.mark.backend
+def test_vgg_preprocess_layer_is_float32_under_mixed_precision():
+    """The preprocessing maps [-1, 1] to -124..152: in bfloat16 (8 significant bits) that is off
+    by up to 0.5; pinned to float32 it equals Keras' preprocess_input to float32 rounding."""
+    import keras
+    from keras import ops
+    from srgan_lib import vgg
+    img = np.random.default_rng(5).integers(0, 256, (1, 8, 8, 3)).astype(np.float32)
+    expected = keras.applications.vgg19.preprocess_input(img.copy())
+    previous = keras.mixed_precision.global_policy()
+    try:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        pinned = vgg.VGGPreprocess(dtype="float32")
+        default = vgg.VGGPreprocess()
+        got, rough = pinned(img / 127.5 - 1.0), default(img / 127.5 - 1.0)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    assert str(ops.convert_to_numpy(got).dtype) == "float32"
+    np.testing.assert_allclose(_np(got), expected, atol=1e-3)
+    assert np.abs(_np(rough) - expected).max() > 0.1  # what the pin avoids
 
 
 # ---------------------------------------------------------------- book helpers
 def test_loss_curve_slopes_are_the_sigmoid():
     from srgan_lib import losses
+    from srgan_lib.errors import UserError
+    from srgan_lib.teaching.adversarial import loss_curve
     logits = np.linspace(-8, 8, 321).astype(np.float32)
     sig = 1 / (1 + np.exp(-logits.astype(np.float64)))
-    v, g = losses.loss_curve(losses.generator_adversarial_loss, logits)
+    v, g = loss_curve(losses.generator_adversarial_loss, logits)
     np.testing.assert_allclose(v, _softplus(-logits.astype(np.float64)), atol=1e-5)
     np.testing.assert_allclose(g[1:-1], (sig - 1)[1:-1], atol=2e-3)  # central differences, step 0.05
-    v, g = losses.loss_curve(losses.saturating_generator_loss, logits)
+    v, g = loss_curve(losses.saturating_generator_loss, logits)
     np.testing.assert_allclose(g[1:-1], -sig[1:-1], atol=2e-3)
     # the saturation of chapter 4: at D(G(x)) = sigmoid(-8) the saturating slope is ~3e-4, the other ~1
-    assert abs(g[0]) < 1e-3 and abs(losses.loss_curve(losses.generator_adversarial_loss, logits)[1][0]) > 0.99
-    with pytest.raises(ValueError):
-        losses.loss_curve(losses.mse, [1.0])
+    assert abs(g[0]) < 1e-3 and abs(loss_curve(losses.generator_adversarial_loss, logits)[1][0]) > 0.99
+    with pytest.raises(UserError, match="at least two logits"):
+        loss_curve(losses.mse, [1.0])
 
 
-def test_regression_to_the_mean_identity():
-    from srgan_lib import losses
-    rng = np.random.default_rng(0)
-    patch = rng.integers(0, 256, (16, 16, 3)).astype(np.uint8)
-    r = losses.regression_to_the_mean(patch, shift=2)
-    assert r["answers"].shape == (8, 16, 16, 3) and len(r["shifts"]) == 8 and (0, 0) not in r["shifts"]
-    np.testing.assert_array_equal(r["answers"][0], np.roll(patch, (-2, -2), axis=(0, 1)))
-    mse_a0_mean = np.mean((r["answers"][0] - r["mean"]) ** 2)
-    assert r["mse_one"] == pytest.approx(8 / 7 * (mse_a0_mean + r["mse_mean"]), rel=1e-12)
-    assert r["mse_mean"] < r["mse_one"]
-    flat = losses.regression_to_the_mean(np.full((8, 8), 7.0))
-    assert flat["mse_mean"] == 0 and flat["mse_one"] == 0
-
-
-def test_feature_maps_maps_uint8_to_minus_one_one():
-    from srgan_lib import vgg
-    img = np.array([[[0, 255, 51]]], np.uint8)
-    out = vgg.feature_maps(lambda x, training=False: x * 2, img)
-    np.testing.assert_allclose(out, [[[-2.0, 2.0, 2 * (51 / 127.5 - 1)]]], atol=1e-6)
-    with pytest.raises(ValueError):
-        vgg.feature_maps(lambda x, training=False: x, img[None])
+def test_book_helpers_left_the_core():
+    """#14: the book-only helpers live in srgan_lib.teaching, not in vgg/losses."""
+    from srgan_lib import losses, vgg
+    for module, name in [(vgg, "feature_maps"), (vgg, "clear_cache"), (losses, "loss_curve"),
+                         (losses, "regression_to_the_mean")]:
+        assert not hasattr(module, name) and name not in module.__all__
