@@ -3,9 +3,9 @@
 Ledig et al. (2017), Sec. 3: "We obtained the LR images by downsampling the HR
 images using bicubic kernel with downsampling factor r = 4."  The benchmark
 numbers of the SR literature (and the paper's Table 1/2) use MATLAB's
-``imresize(img, 1/4, 'bicubic')``, whose output differs from PIL's or OpenCV's
-bicubic resize by more than a dB, so :func:`imresize` re-implements MATLAB's
-algorithm exactly:
+``imresize(img, 1/4, 'bicubic')``, whose output is not PIL's, OpenCV's or Keras'
+bicubic resize (chapter 1 of the book measures the difference), so :func:`imresize`
+re-implements MATLAB's algorithm exactly:
 
 * Keys' cubic kernel with ``a = -0.5``;
 * when downscaling (``scale < 1``) the kernel is stretched by ``1/scale`` and
@@ -29,6 +29,8 @@ import math
 
 import numpy as np
 
+from srgan_lib.errors import UserError
+
 DEGRADATIONS = ("bicubic", "gaussian_bicubic")
 
 #: Gaussian blur used by ``gaussian_bicubic``: scipy.ndimage.gaussian_filter with this
@@ -37,12 +39,8 @@ DEGRADATIONS = ("bicubic", "gaussian_bicubic")
 GAUSSIAN_TRUNCATE = 4.0
 GAUSSIAN_MODE = "reflect"
 
-#: libraries whose "bicubic" downscale :func:`resize_with` reproduces (chapter 1 of the book)
-RESIZE_LIBRARIES = ("matlab", "pil", "keras", "keras-antialias", "skimage")
-
-__all__ = ["DEGRADATIONS", "RESIZE_LIBRARIES", "imresize", "resize_weights", "modcrop", "bicubic",
-           "gaussian_bicubic", "degrade", "degrade_and_upscale", "upscale_bicubic", "upscale_nearest",
-           "downscale_batch", "blur_matrix", "resize_with", "zone_plate"]
+__all__ = ["DEGRADATIONS", "imresize", "resize_weights", "modcrop", "bicubic", "gaussian_bicubic",
+           "degrade", "degrade_and_upscale", "upscale_bicubic", "upscale_nearest"]
 
 
 def _cubic(x: np.ndarray) -> np.ndarray:
@@ -227,7 +225,7 @@ def degrade(hr_uint8, scale: int = 4, kind: str = "bicubic") -> np.ndarray:
         return bicubic(hr_uint8, scale)
     if kind == "gaussian_bicubic":
         return gaussian_bicubic(hr_uint8, scale)
-    raise ValueError(f"unknown degradation {kind!r}; choose one of {', '.join(DEGRADATIONS)}")
+    raise UserError(f"unknown degradation {kind!r}; choose one of {', '.join(DEGRADATIONS)}")
 
 
 def upscale_bicubic(lr_uint8, scale: int = 4) -> np.ndarray:
@@ -244,64 +242,6 @@ def upscale_nearest(lr_uint8, scale: int = 4) -> np.ndarray:
     return np.repeat(np.repeat(x, scale, axis=ah), scale, axis=aw)
 
 
-@functools.lru_cache(maxsize=64)
-def blur_matrix(length: int, sigma: float) -> np.ndarray:
-    """``(length, length)`` matrix of the 1-D Gaussian blur of :func:`gaussian_bicubic`.
-
-    Column j is ``gaussian_filter1d`` of the j-th unit vector (same truncate and border
-    mode), so ``blur_matrix(n, s) @ column`` equals the scipy filter exactly.
-    """
-    from scipy.ndimage import gaussian_filter1d
-
-    mat = gaussian_filter1d(np.eye(int(length)), float(sigma), axis=0, mode=GAUSSIAN_MODE,
-                            truncate=GAUSSIAN_TRUNCATE)
-    mat.setflags(write=False)
-    return mat
-
-
-def downscale_batch(x, scale: int = 4, kind: str = "bicubic"):
-    """On-device (``keras.ops``) x``scale`` downscale of an ``(N, H, W, C)`` float batch.
-
-    Uses the same MATLAB weight matrices as :func:`imresize` (Ledig et al. 2017, Sec. 3),
-    applied with two ``einsum`` products (in the input's float dtype; float32 for integer input);
-    for ``kind="gaussian_bicubic"`` the Gaussian blur matrix (:func:`blur_matrix`) is folded
-    into them, so the cost is the same.
-    Values are not rounded or clipped (input range in = output range out: works for [0,1],
-    [-1,1] or 0..255 data alike).  H and W must be static and divisible by ``scale``.
-
-    Measured agreement with the numpy path (TensorFlow 2.21 CPU and JAX 0.10, float32; the
-    five Set5 HR images, modcropped, as 0..255 floats): before rounding the largest difference
-    from :func:`imresize` is 5.5e-5 grey levels; after uint8 rounding ``"bicubic"`` is identical
-    to :func:`bicubic` on all five images (PSNR = inf), and ``"gaussian_bicubic"`` differs from
-    :func:`gaussian_bicubic` by one grey level on 1e-5 (TF) / 2e-5 (JAX) of the values
-    (float32 rounding ties), i.e. PSNR >= 89.8 dB per image (inf on 4 of 5 images on TF,
-    3 of 5 on JAX).
-    """
-    from keras import ops
-
-    if kind not in DEGRADATIONS:
-        raise ValueError(f"unknown degradation {kind!r}; choose one of {', '.join(DEGRADATIONS)}")
-    scale = _check_scale(scale)
-    shape = tuple(x.shape)
-    if len(shape) != 4 or shape[1] is None or shape[2] is None:
-        raise ValueError(f"downscale_batch expects an (N, H, W, C) batch with static H, W; got {shape}")
-    h, w = int(shape[1]), int(shape[2])
-    if h % scale or w % scale:
-        raise ValueError(f"batch of shape {shape} is not divisible by the scale {scale}")
-    wh = np.asarray(resize_weights(h, h // scale, 1.0 / scale))
-    ww = np.asarray(resize_weights(w, w // scale, 1.0 / scale))
-    if kind == "gaussian_bicubic":
-        wh = wh @ blur_matrix(h, 1.5)
-        ww = ww @ blur_matrix(w, 1.5)
-    x = ops.convert_to_tensor(x)
-    dtype = x.dtype if "float" in str(x.dtype) else "float32"
-    x = ops.cast(x, dtype)
-    wh_t = ops.convert_to_tensor(wh.astype(np.float32), dtype=dtype)
-    ww_t = ops.convert_to_tensor(ww.astype(np.float32), dtype=dtype)
-    y = ops.einsum("ih,nhwc->niwc", wh_t, x)
-    return ops.einsum("jw,niwc->nijc", ww_t, y)
-
-
 def degrade_and_upscale(hr_uint8, scale: int = 4, sigma: float = 0.0):
     """``(hr, lr, up)``: ``hr`` modcropped to ``scale``, its LR image and the bicubic baseline.
 
@@ -315,75 +255,3 @@ def degrade_and_upscale(hr_uint8, scale: int = 4, sigma: float = 0.0):
     hr = np.ascontiguousarray(modcrop(_check_uint8(hr_uint8, "degrade_and_upscale"), scale))
     lr = gaussian_bicubic(hr, scale, sigma) if sigma > 0 else bicubic(hr, scale)
     return hr, lr, upscale_bicubic(lr, scale)
-
-
-def resize_with(img_uint8, scale: int = 4, library: str = "matlab") -> np.ndarray:
-    """The x``scale`` "bicubic" downscale of ``img_uint8`` as another library computes it, uint8.
-
-    For chapter 1 of the book (every library's "bicubic" is a different LR image).  The output
-    is ``(H // scale, W // scale, C)``, rounded half-to-even and clipped to uint8.  ``library``:
-
-    ``"matlab"``
-        :func:`bicubic` (this module: MATLAB ``imresize(img, 1/scale, 'bicubic')``, Keys a=-0.5
-        stretched by ``scale``, i.e. antialiased; 16 taps at x4).  Needs H, W divisible by scale.
-    ``"pil"``
-        ``PIL.Image.fromarray(img).resize((W//s, H//s), Image.Resampling.BICUBIC)``: Pillow's
-        bicubic, Keys with a = -0.5, also stretched by the scale factor (antialiased); Pillow
-        works in 8-bit fixed point per pass and rounds after each of its two passes.
-    ``"keras"``
-        ``keras.ops.image.resize(x[None], (H//s, W//s), "bicubic")`` on float32 0..255, NOT
-        antialiased: the cubic kernel keeps its 4 taps, so it samples the image (aliasing).  With
-        the TensorFlow backend this is ``tf.image.resize(method="bicubic")`` (Keys a = -0.5,
-        half-pixel centres); other backends (JAX) may differ.
-    ``"keras-antialias"``
-        the same call with ``antialias=True``: the kernel is stretched by the scale factor, as in
-        MATLAB (TensorFlow: ``scale_and_translate`` with Keys' cubic).
-    ``"skimage"``
-        ``skimage.transform.resize(img, (H//s, W//s), order=3, anti_aliasing=True,
-        preserve_range=True)`` on float64: a Gaussian pre-filter with sigma ``(s - 1) / 2``
-        (1.5 at x4, ``mode="mirror"``) followed by cubic B-spline interpolation
-        (``scipy.ndimage.zoom(order=3, grid_mode=True)``) -- neither Keys' kernel nor its width.
-    """
-    x = _check_uint8(img_uint8, "resize_with")
-    scale = _check_scale(scale)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"resize_with expects an (H,W) or (H,W,C) image, got shape {x.shape}")
-    if library not in RESIZE_LIBRARIES:
-        raise ValueError(f"unknown library {library!r}; choose one of {', '.join(RESIZE_LIBRARIES)}")
-    h, w = x.shape[0] // scale, x.shape[1] // scale
-    if h < 1 or w < 1:
-        raise ValueError(f"image of shape {x.shape} is smaller than the scale factor {scale}")
-    if library == "matlab":
-        return bicubic(x, scale)
-    if library == "pil":
-        from PIL import Image
-
-        return np.asarray(Image.fromarray(x).resize((w, h), Image.Resampling.BICUBIC))
-    if library == "skimage":
-        from skimage.transform import resize
-
-        y = resize(x.astype(np.float64), (h, w) + x.shape[2:], order=3, anti_aliasing=True,
-                   preserve_range=True)
-        return _to_uint8(y)
-    import keras
-
-    batch = x.astype(np.float32)[None] if x.ndim == 3 else x.astype(np.float32)[None, :, :, None]
-    y = keras.ops.image.resize(batch, (h, w), interpolation="bicubic",
-                               antialias=(library == "keras-antialias"))
-    y = keras.ops.convert_to_numpy(y)[0]
-    return _to_uint8(y if x.ndim == 3 else y[:, :, 0])
-
-
-def zone_plate(size: int = 256, channels: int = 3) -> np.ndarray:
-    """A zone plate, ``127.5 (1 + cos(pi r^2 / size))`` as uint8 ``(size, size[, channels])``.
-
-    Its local frequency grows linearly with the radius ``r`` (from the centre ``size/2``), from 0
-    to the Nyquist limit at the middle of each edge (``r = size/2``), so any downscale without
-    a low-pass filter shows aliasing as false rings (chapter 1's figure).
-    """
-    size = int(size)
-    if size < 2:
-        raise ValueError(f"size must be >= 2, got {size}")
-    yy, xx = np.mgrid[0:size, 0:size] - size / 2
-    z = np.clip(np.rint(127.5 * (1 + np.cos(np.pi * (xx ** 2 + yy ** 2) / size))), 0, 255).astype(np.uint8)
-    return np.repeat(z[:, :, None], channels, axis=2) if channels else z

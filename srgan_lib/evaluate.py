@@ -4,113 +4,100 @@ Protocol of Ledig et al. (2017), Sec. 3.1 (and of the SR literature): the HR
 image is mod-cropped to the scale, the LR image is its MATLAB-bicubic downscale
 rounded to uint8 (Sec. 3; :mod:`srgan_lib.degrade`), the method's SR output is a
 uint8 image, and PSNR/SSIM are computed on the BT.601 Y channel after removing
-a ``scale``-pixel border (:mod:`srgan_lib.metrics`).  Grayscale HR images (Set14's
-``bridge``) are replicated to three channels.  The library reproduces the x4
-bicubic baseline: Set5 28.43/0.811, Set14 26.09/0.705, BSD100 25.96/0.668.
+a ``scale``-pixel border (:mod:`srgan_lib.metrics`).
+
+Gray test images (a single-channel file, such as Set14's ``bridge``) follow the literature's
+MATLAB scripts, which convert only 3-channel images to Y: the method gets the gray image
+replicated to RGB, and its output is scored on gray levels against the gray ground truth
+(:func:`srgan_lib.metrics.to_gray`).  ``gray_as_rgb=True`` (``--gray-as-rgb``) scores it like a
+colour image instead, on the Y of the replicated RGB, as Python pipelines that read every image
+as RGB do; that adds exactly ``20 log10(255/219)`` dB to such an image's PSNR.
+
+A method that reproduces an image exactly has an infinite PSNR there: the dataset's ``psnr`` is
+the mean over the other images, and ``identical`` counts those left out (the JSON output writes
+an infinite PSNR as ``null``).
 
 Examples::
 
     srgan eval --dataset Set5,Set14,BSD100 --model nearest,bicubic
     srgan eval --dataset Set5 --model bicubic --json
+    srgan eval --dataset Set5 --model srgan-vgg54 --feature-distance 22,54
     srgan eval --dataset path/to/folder --model runs/srgan --save-dir out/
 
 ``--save-dir DIR`` writes the SR images to ``DIR/<dataset>/<model>_x<scale>/<name>.png``
-and never overwrites an existing file unless ``--overwrite`` is given.
+and never overwrites an existing file unless ``--overwrite`` is given; every target is
+checked before any work.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+import math
 import os
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from srgan_lib import data
+from srgan_lib.atomic import make_dir, refuse_existing
 from srgan_lib.degrade import DEGRADATIONS, degrade, modcrop, upscale_bicubic, upscale_nearest
-from srgan_lib.images import list_images, read_image, write_image
-from srgan_lib.metrics import psnr, ssim
+from srgan_lib.errors import UserError
+from srgan_lib.images import read_pixels, write_image
+from srgan_lib.metrics import psnr, ssim, to_gray
 
-__all__ = ["load_eval_set", "make_method", "evaluate", "format_table", "compare_resizers",
-           "add_arguments", "main"]
+__all__ = ["EvalSet", "load_eval_set", "make_method", "feature_distance", "evaluate", "format_table",
+           "to_json", "add_arguments", "main"]
 
 BASELINES = ("nearest", "bicubic")
+FEATURE_LAYERS = ("22", "54")
+SSIM_WINDOW = 11  # the SSIM window (Wang et al. 2004): the cropped image must be at least this big
 
 
 # --------------------------------------------------------------------------- datasets
-def _find_local(name: str) -> Path | None:
-    root = os.environ.get("SRGAN_DATA_DIR")
-    if not root or not Path(root).is_dir():
-        return None
-    root = Path(root)
-    candidates = [root / name]
-    if not (root / name).is_dir():  # case-insensitive match: "set5" -> "Set5"
-        candidates = [p for p in sorted(root.iterdir()) if p.is_dir() and p.name.lower() == name.lower()]
-    for d in candidates:
-        if (d / "HR").is_dir():
-            return d / "HR"
-        if d.is_dir():
-            return d
-    return None
+class EvalSet(list):
+    """A benchmark set: the list ``[(name, hr_uint8 (H,W,3) modcropped), ...]`` plus
 
-
-def _resolve_files(name_or_dir) -> tuple[str, list[Path]]:
-    """(display name, sorted image files) of a dataset name or folder."""
-    p = Path(name_or_dir)
-    if p.is_dir():
-        folder = p / "HR" if (p / "HR").is_dir() else p
-        label = folder.parent.name if folder.name == "HR" and folder.parent.name else folder.name
-        return label or str(p), list_images(folder)
-    if p.exists():
-        raise NotADirectoryError(f"dataset must be a folder or a dataset name, got a file: {str(p)!r}")
-    name = str(name_or_dir)
-    looks_like_path = os.sep in name or "/" in name or name.startswith(".")
-    if not looks_like_path:
-        folder = _find_local(name)
-        if folder is not None:
-            label = folder.parent.name if folder.name == "HR" else folder.name
-            return label, list_images(folder)
-        try:
-            from srgan_lib import data as _data
-        except ModuleNotFoundError as exc:
-            if exc.name != "srgan_lib.data":
-                raise
-            _data = None
-        if _data is not None and hasattr(_data, "resolve_dataset"):
-            files = [Path(f) for f in _data.resolve_dataset(name)]
-            if not files:
-                raise ValueError(f"dataset {name!r} has no images")
-            return name, sorted(files)
-    where = os.environ.get("SRGAN_DATA_DIR")
-    hint = (f"not found under SRGAN_DATA_DIR={where!r} (looked for {name}/HR/ and {name}/)" if where
-            else "SRGAN_DATA_DIR is not set")
-    if looks_like_path:
-        raise FileNotFoundError(f"dataset folder not found: {name!r}")
-    raise FileNotFoundError(f"dataset {name!r} not found: not a folder, and {hint}")
-
-
-def load_eval_set(name_or_dir, scale: int = 4) -> list[tuple[str, np.ndarray]]:
-    """Load a benchmark set as ``[(name, hr_uint8 (H,W,3) modcropped to scale), ...]``.
-
-    ``name_or_dir`` is a folder (its ``HR/`` subfolder is used if present) or a dataset
-    name resolved under ``$SRGAN_DATA_DIR`` (``NAME/HR/*.png`` or ``NAME/*.png``), else by
-    ``srgan_lib.data.resolve_dataset`` (download) when that module is available.
-    Unreadable files raise :class:`srgan_lib.images.ImageReadError` naming the file.
+    ``name``: the dataset's name (its folder, e.g. ``"Set14"``), and ``gray``: the names of the
+    gray images (a single-channel or gray-palette file, :func:`srgan_lib.images.read_pixels`;
+    their ``hr`` is the gray image replicated to RGB).
     """
-    return _load(name_or_dir, scale)[1]
+
+    def __init__(self, items, name: str, gray=()):
+        super().__init__(items)
+        self.name, self.gray = name, frozenset(gray)
 
 
-def _load(name_or_dir, scale: int) -> tuple[str, list[tuple[str, np.ndarray]]]:
-    label, files = _resolve_files(name_or_dir)
-    out = []
-    for f in files:
-        hr = read_image(f)
+def _image_names(files: list[Path]) -> list[str]:
+    """The stem of each file, or its whole name where two files share a stem (``a.png``, ``a.jpg``)."""
+    stems = Counter(f.stem for f in files)
+    return [f.stem if stems[f.stem] == 1 else f.name for f in files]
+
+
+def load_eval_set(name_or_dir, scale: int = 4) -> EvalSet:
+    """Load a benchmark set as an :class:`EvalSet` ``[(name, hr_uint8 (H,W,3) modcropped to scale), ...]``.
+
+    ``name_or_dir`` is a folder (its ``HR/`` subfolder is used if present) or a dataset name,
+    looked up by :func:`srgan_lib.data.resolve_dataset` (``$SRGAN_DATA_DIR``, else a checked
+    download of a registered set).  Names are file stems (whole file names where two files share
+    a stem).  Gray files are replicated to RGB and listed in ``.gray``.  Unreadable or too small
+    files raise :class:`srgan_lib.errors.UserError` naming the file.
+    """
+    scale = int(scale)
+    files = data.resolve_dataset(name_or_dir)
+    items, gray = [], []
+    for name, f in zip(_image_names(files), files):
+        pixels = read_pixels(f)
+        hr = pixels.rgb
         if hr.shape[0] < scale or hr.shape[1] < scale:
-            raise ValueError(f"image {str(f)!r} ({hr.shape[1]}x{hr.shape[0]}) is smaller than the scale {scale}")
-        out.append((Path(f).stem, np.ascontiguousarray(modcrop(hr, scale))))
-    return label, out
+            raise UserError(f"image {str(f)!r} ({hr.shape[1]}x{hr.shape[0]}) is smaller than the scale {scale}")
+        items.append((name, np.ascontiguousarray(modcrop(hr, scale))))
+        if pixels.gray:
+            gray.append(name)
+    return EvalSet(items, data.dataset_label(files), gray)
 
 
 # --------------------------------------------------------------------------- methods
@@ -118,14 +105,15 @@ def make_method(spec: str, scale: int = 4) -> Callable[[np.ndarray], np.ndarray]
     """A callable ``lr uint8 (h,w,3) -> sr uint8 (h*scale, w*scale, 3)`` for a method spec.
 
     ``"nearest"`` and ``"bicubic"`` (MATLAB bicubic, rounded) are the baselines; any other
-    spec is loaded with ``srgan_lib.weights.load_generator(spec)`` (a run directory, a
-    ``.keras`` / ``.weights.h5`` file or a preset name) and applied with
-    ``srgan_lib.models.super_resolve``.
+    spec is loaded with :func:`srgan_lib.weights.load_generator` (a run directory, a
+    ``.keras`` / ``.weights.h5`` file or a shipped model name) and applied with
+    :func:`srgan_lib.models.super_resolve`.
     """
     scale = int(scale)
     spec = str(spec).strip()
     if not spec:
-        raise ValueError("empty model name; use nearest, bicubic or a generator (run dir, .keras file, preset)")
+        raise UserError("empty model name; use nearest, bicubic or a generator (run dir, .keras file, "
+                        "shipped model name)")
     if spec == "nearest":
         def method(lr):
             return upscale_nearest(lr, scale)
@@ -133,27 +121,17 @@ def make_method(spec: str, scale: int = 4) -> Callable[[np.ndarray], np.ndarray]
         def method(lr):
             return upscale_bicubic(lr, scale)
     else:
-        try:
-            from srgan_lib import models, weights
-        except ModuleNotFoundError as exc:
-            if exc.name not in ("srgan_lib.weights", "srgan_lib.models"):
-                raise
-            raise ValueError(f"unknown model {spec!r}: use nearest, bicubic, or a trained generator "
-                             f"(generator loading needs {exc.name}, which is not installed)") from None
-        try:
-            generator = weights.load_generator(spec)
-        except (OSError, ValueError, KeyError) as exc:  # one line naming the spec, never a traceback
-            msg = " ".join(str(exc).split()) or type(exc).__name__
-            raise ValueError(f"cannot load model {spec!r} (expected nearest, bicubic, a run directory, "
-                             f"a .keras/.weights.h5 file or a preset name): {msg}") from None
+        from srgan_lib import models, weights
+
+        generator = weights.load_generator(spec)
 
         def method(lr):
             sr = np.asarray(models.super_resolve(generator, lr))
             want = (lr.shape[0] * scale, lr.shape[1] * scale)
             if sr.shape[:2] != want:
-                raise ValueError(f"model {spec!r} produced {sr.shape[1]}x{sr.shape[0]} from a "
-                                 f"{lr.shape[1]}x{lr.shape[0]} input, expected x{scale} "
-                                 f"({want[1]}x{want[0]}); is it a x{scale} model?")
+                raise UserError(f"model {spec!r} produced {sr.shape[1]}x{sr.shape[0]} from a "
+                                f"{lr.shape[1]}x{lr.shape[0]} input, expected x{scale} "
+                                f"({want[1]}x{want[0]}); is it a x{scale} model?")
             return sr
     method.name = spec
     return method
@@ -169,46 +147,104 @@ def _safe(label: str) -> str:
 
 # --------------------------------------------------------------------------- evaluation
 def feature_distance(sr_uint8, hr_uint8, layer: str = "54", weights=None) -> float:
-    """Mean squared distance between the VGG19 feature maps of SR and HR (Eq. 5, phi/12.75).
+    """Mean squared distance between the VGG19 feature maps of SR and HR (Eq. 5).
 
-    The paper's VGG content loss used as a *measure*: lower means the SR image is perceptually
-    closer to HR in the sense of VGG's feature space (layer ``"22"`` or ``"54"``).  Images are
-    uint8 (H, W, 3); the 4-pixel border is not cropped (features see the whole image).
+    The paper's VGG content loss used as a *measure*, on the scale the training uses
+    (``phi / vgg.FEATURE_SCALE[layer]``, :func:`srgan_lib.vgg.vgg_features`): lower means the SR
+    image is perceptually closer to HR in VGG's feature space (layer ``"22"`` or ``"54"``).
+    Images are uint8 (H, W, 3); the border is not cropped (features see the whole image).
     """
+    from srgan_lib import vgg
+
+    return _distance(vgg.vgg_features(layer, weights=weights), sr_uint8, hr_uint8)
+
+
+def _distance(features, sr_uint8, hr_uint8) -> float:
+    """Mean squared distance of the ``features`` model's outputs for SR and HR (uint8 images)."""
     from keras import ops
 
-    from srgan_lib import vgg
     from srgan_lib.models import hr_from_uint8
 
-    model = vgg.vgg_features(layer, weights=weights)
-    x = np.stack([hr_from_uint8(sr_uint8), hr_from_uint8(hr_uint8)])
-    f = ops.convert_to_numpy(model(x))
+    f = ops.convert_to_numpy(features(np.stack([hr_from_uint8(sr_uint8), hr_from_uint8(hr_uint8)])))
     return float(np.mean((f[0].astype(np.float64) - f[1]) ** 2))
 
 
+def _feature_layers(feature_layers, feature_layer) -> tuple[str, ...]:
+    layers = list(feature_layers or ()) + ([feature_layer] if feature_layer else [])
+    out = []
+    for layer in layers:
+        key = str(layer).lower().removeprefix("vgg")
+        if key not in FEATURE_LAYERS:
+            raise UserError(f"feature distance layer must be one of {', '.join(FEATURE_LAYERS)}, got {layer!r}")
+        if key not in out:
+            out.append(key)
+    return tuple(out)
+
+
+def _as_items(dataset, scale: int, dataset_name) -> tuple[str, list, frozenset]:
+    """(label, [(name, hr)], gray names) of a dataset name/folder or a list of (name, hr) pairs."""
+    if isinstance(dataset, (str, os.PathLike)):
+        dataset = load_eval_set(dataset, scale)
+    items = list(dataset)
+    gray = set(getattr(dataset, "gray", ()))
+    label = dataset_name or getattr(dataset, "name", None) or "custom"
+    out = []
+    for name, hr in items:
+        hr = np.asarray(hr)
+        if hr.ndim == 2:  # a gray image given as (H, W)
+            gray.add(name)
+            hr = np.repeat(hr[:, :, None], 3, axis=2)
+        if hr.dtype != np.uint8 or hr.ndim != 3 or hr.shape[2] != 3:
+            raise UserError(f"{label}/{name}: expected a uint8 (H,W,3) or (H,W) HR image, "
+                            f"got {hr.dtype} {hr.shape}")
+        hr = modcrop(hr, scale)
+        least = 2 * scale + SSIM_WINDOW
+        if min(hr.shape[:2]) < least:
+            raise UserError(f"{label}/{name}: {hr.shape[1]}x{hr.shape[0]} (mod-cropped) is too small to "
+                            f"evaluate at x{scale}: SSIM needs at least {least}x{least} pixels")
+        out.append((name, hr))
+    if not out:
+        raise UserError(f"dataset {label!r} has no images")
+    return label, out, frozenset(gray)
+
+
+def _targets(save_dir, names: list[str], label: str) -> list[Path]:
+    repeated = [n for n, k in Counter(names).items() if k > 1]
+    if repeated:
+        raise UserError(f"{label}: several images are named {repeated[0]!r}; their SR images would "
+                        "overwrite each other in the save folder")
+    return [Path(save_dir) / f"{name}.png" for name in names]
+
+
+def _mean_psnr(values: list[float]) -> tuple[float, int]:
+    """(mean PSNR over the images that differ from HR, number of identical images)."""
+    finite = [v for v in values if math.isfinite(v)]
+    return (float(np.mean(finite)) if finite else float("inf")), len(values) - len(finite)
+
+
 def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save_dir=None,
-             overwrite: bool = False, dataset_name: str | None = None, feature_layer: str | None = None) -> dict:
+             overwrite: bool = False, dataset_name: str | None = None, feature_layers=(),
+             gray_as_rgb: bool = False, feature_layer: str | None = None) -> dict:
     """Evaluate one method on one dataset with the paper's protocol (Sec. 3.1).
 
-    ``dataset`` is a name/folder (see :func:`load_eval_set`) or a list of ``(name, hr_uint8)``
-    pairs (then ``dataset_name`` labels it); ``method`` is a spec for :func:`make_method` or a
-    callable ``lr uint8 -> sr uint8``.  Returns
-    ``{"dataset", "model", "scale", "n", "psnr", "ssim", "images": [{"name", "psnr", "ssim"}, ...]}``
-    with the means over the images (PSNR in dB on Y, border ``scale``).  With ``save_dir`` the SR
-    images are written to ``save_dir/<name>.png`` (existing files are an error unless ``overwrite``).
-    With ``feature_layer`` ("22" or "54") each row and the result also get ``"vgg<layer>"``: the
-    VGG feature distance of :func:`feature_distance`.
+    ``dataset`` is a name/folder (see :func:`load_eval_set`), an :class:`EvalSet`, or a list of
+    ``(name, hr_uint8)`` pairs (``(H, W)`` arrays are gray images; ``dataset_name`` labels it);
+    ``method`` is a spec for :func:`make_method` or a callable ``lr uint8 -> sr uint8``.  Returns
+    ``{"dataset", "model", "scale", "n", "psnr", "ssim", "identical", "gray", "images": [{"name",
+    "psnr", "ssim"}, ...]}``: PSNR in dB on Y (gray images: on gray levels, unless
+    ``gray_as_rgb``), border ``scale``; ``psnr`` is the mean over the images that differ from HR
+    and ``identical`` the number of the others (PSNR ``inf``); ``ssim`` the mean over all images;
+    ``gray`` the names of the images scored on gray levels.  With ``save_dir`` the SR images are
+    written to ``save_dir/<name>.png`` (existing files are an error unless ``overwrite``).  Each
+    layer of ``feature_layers`` (``"22"``, ``"54"``) adds ``"vgg<layer>"`` to each row and to the
+    result: :func:`feature_distance`, on the training's scale.  ``feature_layer="54"`` is the
+    same as ``feature_layers=("54",)``.
     """
     scale = int(scale)
     if degradation not in DEGRADATIONS:
-        raise ValueError(f"unknown degradation {degradation!r}; choose one of {', '.join(DEGRADATIONS)}")
-    if isinstance(dataset, (str, os.PathLike)):
-        label, images = _load(dataset, scale)
-    else:
-        label, images = "custom", list(dataset)
-    label = dataset_name or label
-    if not images:
-        raise ValueError(f"dataset {label!r} has no images")
+        raise UserError(f"unknown degradation {degradation!r}; choose one of {', '.join(DEGRADATIONS)}")
+    layers = _feature_layers(feature_layers, feature_layer)
+    label, images, gray = _as_items(dataset, scale, dataset_name)
     if isinstance(method, str):
         model, fn = method, make_method(method, scale)
     else:
@@ -216,45 +252,53 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
         model = getattr(method, "name", None) or getattr(method, "__name__", None) or "custom"
     targets = None
     if save_dir is not None:
-        save_dir = Path(save_dir)
-        targets = [save_dir / f"{name}.png" for name, _ in images]
-        if not overwrite:
-            for t in targets:
-                if t.exists():
-                    raise FileExistsError(f"refusing to overwrite existing file {str(t)!r} (use --overwrite)")
-        save_dir.mkdir(parents=True, exist_ok=True)
+        targets = _targets(save_dir, [name for name, _ in images], label)
+        refuse_existing(targets, overwrite)
+        make_dir(save_dir)
+    scored_gray = [] if gray_as_rgb else [name for name, _ in images if name in gray]
+    if layers:
+        from srgan_lib import vgg
+
+        features = {layer: vgg.vgg_features(layer) for layer in layers}  # built once, before any work
     rows = []
     for i, (name, hr) in enumerate(images):
-        hr = np.asarray(hr)
-        if hr.dtype != np.uint8 or hr.ndim != 3 or hr.shape[2] != 3:
-            raise ValueError(f"{label}/{name}: expected a uint8 (H,W,3) HR image, got {hr.dtype} {hr.shape}")
-        hr = modcrop(hr, scale)
         lr = degrade(hr, scale, degradation)
         sr = np.asarray(fn(lr))
         if sr.dtype != np.uint8 or sr.shape != hr.shape:
             raise ValueError(f"{label}/{name}: method {model!r} returned {sr.dtype} {sr.shape}, "
                              f"expected uint8 {hr.shape}")
-        try:
-            p, s = psnr(sr, hr, border=scale), ssim(sr, hr, border=scale)
-        except ValueError as exc:
-            raise ValueError(f"{label}/{name}: {exc}") from None
-        row = {"name": name, "psnr": p, "ssim": s}
-        if feature_layer:
-            row[f"vgg{feature_layer}"] = feature_distance(sr, hr, feature_layer)
+        a, b = (to_gray(sr), to_gray(hr)) if name in scored_gray else (sr, hr)
+        row = {"name": name, "psnr": psnr(a, b, border=scale), "ssim": ssim(a, b, border=scale)}
+        for layer in layers:
+            row[f"vgg{layer}"] = _distance(features[layer], sr, hr)
         rows.append(row)
         if targets is not None:
             write_image(targets[i], sr, overwrite=overwrite)
-    result = {"dataset": label, "model": model, "scale": scale, "n": len(rows),
-              "psnr": float(np.mean([r["psnr"] for r in rows])),
-              "ssim": float(np.mean([r["ssim"] for r in rows])),
-              "images": rows}
-    if feature_layer:
-        key = f"vgg{feature_layer}"
-        result[key] = float(np.mean([r[key] for r in rows]))
+    mean_psnr, identical = _mean_psnr([r["psnr"] for r in rows])
+    result = {"dataset": label, "model": model, "scale": scale, "n": len(rows), "psnr": mean_psnr,
+              "ssim": float(np.mean([r["ssim"] for r in rows])), "identical": identical,
+              "gray": scored_gray, "images": rows}
+    for layer in layers:
+        result[f"vgg{layer}"] = float(np.mean([r[f"vgg{layer}"] for r in rows]))
     return result
 
 
 # --------------------------------------------------------------------------- output
+def _finite_or_none(obj):
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_none(v) for v in obj]
+    return obj
+
+
+def to_json(results) -> str:
+    """Valid JSON of a result or a list of results: an infinite PSNR (identical images) is ``null``."""
+    return json.dumps(_finite_or_none(results), indent=2, allow_nan=False)
+
+
 def _grid(results: Sequence[dict]):
     datasets, models = [], []
     for r in results:
@@ -266,12 +310,24 @@ def _grid(results: Sequence[dict]):
     return datasets, models, cell
 
 
+def _feature_keys(results: Sequence[dict]) -> list[str]:
+    return [f"vgg{layer}" for layer in FEATURE_LAYERS if any(f"vgg{layer}" in r for r in results)]
+
+
+def _identical_note(results: Sequence[dict]) -> str:
+    parts = [f"{r['model']} on {r['dataset']}: {r['identical']} of {r['n']}"
+             for r in results if r.get("identical")]
+    return ("images reproduced exactly (PSNR inf) are left out of the PSNR mean (" + "; ".join(parts) + ")"
+            if parts else "")
+
+
 def format_table(results: Sequence[dict], style: str = "text", degradation: str | None = None) -> str:
-    """Paper-style table (rows = methods, columns = dataset PSNR/SSIM); style text|markdown|csv."""
+    """Paper-style table (rows = methods, columns = dataset PSNR/SSIM and every VGG distance in the
+    results); style text|markdown|csv."""
     datasets, models, cell = _grid(results)
     scale = results[0]["scale"] if results else 4
-
-    fkey = next((k for r in results for k in r if k.startswith("vgg")), None)
+    fkeys = _feature_keys(results)
+    note = _identical_note(results)
 
     def val(m, d, key):
         r = cell.get((m, d))
@@ -282,73 +338,39 @@ def format_table(results: Sequence[dict], style: str = "text", degradation: str 
     if style == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["dataset", "model", "scale", "n", "psnr", "ssim"] + ([fkey] if fkey else []))
+        w.writerow(["dataset", "model", "scale", "n", "psnr", "ssim"] + fkeys + ["identical"])
         for r in results:
             w.writerow([r["dataset"], r["model"], r["scale"], r["n"], f"{r['psnr']:.4f}", f"{r['ssim']:.4f}"]
-                       + ([f"{r[fkey]:.5f}"] if fkey else []))
+                       + [f"{r[k]:.5f}" if k in r else "" for k in fkeys] + [r.get("identical", 0)])
         return buf.getvalue().rstrip("\n")
+    keys = ["psnr", "ssim"] + fkeys
     if style == "markdown":
-        keys = ["psnr", "ssim"] + ([fkey] if fkey else [])
         names = {"psnr": "PSNR", "ssim": "SSIM"}
         head = "| Method | " + " | ".join(f"{d} {names.get(k, k.upper())}" for d in datasets for k in keys) + " |"
         sep = "|---|" + "---:|" * (len(keys) * len(datasets))
         lines = [head, sep]
         for m in models:
             lines.append(f"| {m} | " + " | ".join(val(m, d, k) for d in datasets for k in keys) + " |")
-        return "\n".join(lines)
+        return "\n".join(lines + ([f"\n{note[0].upper()}{note[1:]}."] if note else []))
     mw = max([len("Method")] + [len(m) for m in models])
-    cw = 16
+    cw = 16 + 9 * len(fkeys)
     title = f"x{scale} super-resolution, PSNR [dB] / SSIM on Y, {scale}-pixel border"
     if degradation:
         title += f", {degradation} LR"
-    extra = f" {fkey.upper():>8}" if fkey else ""
-    if fkey:
-        cw += 9
-        title += f"; {fkey.upper()} = VGG feature distance to HR"
+    if fkeys:
+        title += f"; {'/'.join(k.upper() for k in fkeys)} = VGG feature distance to HR"
     line1 = " " * mw + "".join(f"  {d:^{cw}}" for d in datasets)
-    line2 = f"{'Method':<{mw}}" + "".join(f"  {'PSNR':>7} {'SSIM':>8}{extra}" for _ in datasets)
+    line2 = f"{'Method':<{mw}}" + "".join(
+        f"  {'PSNR':>7} {'SSIM':>8}" + "".join(f" {k.upper():>8}" for k in fkeys) for _ in datasets)
     lines = [title, line1.rstrip(), line2]
     for m in models:
         lines.append(f"{m:<{mw}}" + "".join(
-            f"  {val(m, d, 'psnr'):>7} {val(m, d, 'ssim'):>8}" + (f" {val(m, d, fkey):>8}" if fkey else "")
+            f"  {val(m, d, 'psnr'):>7} {val(m, d, 'ssim'):>8}" + "".join(f" {val(m, d, k):>8}" for k in fkeys)
             for d in datasets))
-    return "\n".join(lines)
+    return "\n".join(lines + ([f"note: {note}"] if note else []))
 
 
-def compare_resizers(images, scale: int = 4, libraries=None) -> list[dict]:
-    """What another library's "bicubic" LR image does to the benchmark (the book's chapter 1).
-
-    For each library of :data:`srgan_lib.degrade.RESIZE_LIBRARIES` (or ``libraries``) and each
-    ``(name, hr_uint8)`` of ``images`` (divisible by ``scale``): the LR image
-    ``degrade.resize_with(hr, scale, library)``, its PSNR against the MATLAB LR image
-    (:func:`degrade.bicubic`; Y channel, 1-pixel border; ``inf`` when identical) and the PSNR of its
-    MATLAB-bicubic upscale against HR (the bicubic baseline, protocol of :func:`psnr`).  Returns
-    one dict per library: ``{"library", "lr_psnr", "baseline_psnr", "baseline_diff", "images":
-    [{"name", "lr_psnr", "baseline_psnr"}]}`` with means over the images, and ``baseline_diff`` the
-    difference of the mean baseline from MATLAB's (so 0 for ``"matlab"``).
-    """
-    from srgan_lib.degrade import RESIZE_LIBRARIES, bicubic, resize_with
-
-    libraries = tuple(libraries or RESIZE_LIBRARIES)
-    images = list(images)
-    if not images:
-        raise ValueError("compare_resizers needs at least one image")
-    refs = [(name, hr, bicubic(hr, scale)) for name, hr in images]
-    out = []
-    for lib in libraries:
-        rows = []
-        for name, hr, ref in refs:
-            lr = resize_with(hr, scale, lib)
-            rows.append({"name": name, "lr_psnr": psnr(lr, ref, border=1),
-                         "baseline_psnr": psnr(upscale_bicubic(lr, scale), hr)})
-        out.append({"library": lib, "lr_psnr": float(np.mean([r["lr_psnr"] for r in rows])),
-                    "baseline_psnr": float(np.mean([r["baseline_psnr"] for r in rows])), "images": rows})
-    matlab = float(np.mean([psnr(upscale_bicubic(ref, scale), hr) for _, hr, ref in refs]))
-    for r in out:
-        r["baseline_diff"] = r["baseline_psnr"] - matlab
-    return out
-
-
+# --------------------------------------------------------------------------- command
 def _split(values: Iterable[str]) -> list[str]:
     out = []
     for v in values:
@@ -358,10 +380,11 @@ def _split(values: Iterable[str]) -> list[str]:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--dataset", "-d", action="append", required=True, metavar="NAMES",
-                        help="comma-separated dataset names (under $SRGAN_DATA_DIR) or folders, e.g. Set5,Set14,BSD100")
+                        help="comma-separated dataset names (under $SRGAN_DATA_DIR, else downloaded) or "
+                             "folders, e.g. Set5,Set14,BSD100")
     parser.add_argument("--model", "-m", action="append", default=None, metavar="SPECS",
                         help="comma-separated methods: nearest, bicubic, a run directory, a .keras/.weights.h5 "
-                             "file or a preset name (default: bicubic)")
+                             "file or a shipped model name (default: bicubic)")
     parser.add_argument("--scale", type=int, default=4, help="upscaling factor (default 4)")
     parser.add_argument("--degradation", choices=DEGRADATIONS, default="bicubic",
                         help="how LR images are made from HR (default bicubic, as in the paper)")
@@ -373,14 +396,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--save-dir", type=Path, default=None,
                         help="save SR images to DIR/<dataset>/<model>_x<scale>/<name>.png")
     parser.add_argument("--overwrite", action="store_true", help="allow --save-dir to replace existing files")
-    parser.add_argument("--feature-distance", choices=["22", "54"], default=None,
-                        help="also report the VGG19 feature distance to HR (phi_2,2 or phi_5,4 / 12.75; lower is "
-                             "perceptually closer); needs VGG19 weights ($SRGAN_VGG19_WEIGHTS or a download)")
+    parser.add_argument("--feature-distance", action="append", default=None, metavar="LAYERS",
+                        help="also report the VGG19 feature distance to HR: 22, 54 or 22,54 (phi_2,2 / phi_5,4 "
+                             "on the training's scale; lower is perceptually closer); needs VGG19 weights "
+                             "($SRGAN_VGG19_WEIGHTS or a download)")
+    parser.add_argument("--gray-as-rgb", action="store_true",
+                        help="score gray images on the Y of their replicated RGB (as RGB-only Python pipelines "
+                             "do) instead of on their gray levels (the literature's MATLAB scripts)")
 
 
 def main(args) -> int:
-    from srgan_lib.cli import UserError
-
     datasets = _split(args.dataset)
     models = _split(args.model or ["bicubic"])
     if not datasets:
@@ -389,26 +414,30 @@ def main(args) -> int:
         raise UserError("--model: give at least one method")
     if args.scale < 1:
         raise UserError(f"--scale must be a positive integer, got {args.scale}")
+    layers = _feature_layers(_split(args.feature_distance or []), None)
     methods = [(m, make_method(m, args.scale)) for m in models]  # fail on a bad model before any work
-    loaded = [_load(d, args.scale) for d in datasets]  # fail on a bad dataset before any work
+    loaded = [load_eval_set(d, args.scale) for d in datasets]  # fail on a bad dataset before any work
     jobs = []
-    for label, images in loaded:
+    for images in loaded:
         for spec, fn in methods:
             save = None
             if args.save_dir is not None:
-                save = args.save_dir / _safe(label) / f"{_safe(spec)}_x{args.scale}"
-                if not args.overwrite:  # check every target before any work is done
-                    for name, _ in images:
-                        if (save / f"{name}.png").exists():
-                            raise FileExistsError(f"refusing to overwrite existing file "
-                                                  f"{str(save / f'{name}.png')!r} (use --overwrite)")
-            jobs.append((label, images, fn, save))
+                save = args.save_dir / _safe(images.name) / f"{_safe(spec)}_x{args.scale}"
+            jobs.append((images, fn, save))
+    if args.save_dir is not None:  # every target checked before any work
+        targets = [t for images, _, save in jobs for t in _targets(save, [n for n, _ in images], images.name)]
+        repeated = [t for t, k in Counter(targets).items() if k > 1]
+        if repeated:
+            raise UserError(f"two results would be saved as {str(repeated[0])!r} (datasets or models with "
+                            "the same name); evaluate them in separate runs or save directories")
+        refuse_existing(targets, args.overwrite)
+        for _, _, save in jobs:
+            make_dir(save)
     results = [evaluate(images, fn, scale=args.scale, degradation=args.degradation, save_dir=save,
-                        overwrite=args.overwrite, dataset_name=label, feature_layer=args.feature_distance)
-               for label, images, fn, save in jobs]
+                        overwrite=args.overwrite, feature_layers=layers, gray_as_rgb=args.gray_as_rgb)
+               for images, fn, save in jobs]
     if args.fmt == "json":
-        payload = results[0] if len(results) == 1 else results
-        print(json.dumps(payload, indent=2))
+        print(to_json(results[0] if len(results) == 1 else results))
     else:
         print(format_table(results, args.fmt or "text", degradation=args.degradation))
     return 0

@@ -9,9 +9,14 @@ images."  The Y channel is MATLAB's ``rgb2ycbcr`` (ITU-R BT.601, studio range):
 (equivalently ``16 + 65.481 R + 128.553 G + 24.966 B`` for R, G, B in [0, 1]),
 so Y lies in 16..235.  :func:`rgb_to_y` returns it in float64 **without rounding**
 (MATLAB's ``rgb2ycbcr`` on a uint8 image would round to uint8; the reference
-numbers of this project, e.g. Set5 x4 bicubic 28.43 dB / 0.811, are computed
-on the unrounded Y; pass ``round=True`` for the rounded variant, which
-changes PSNR by a few hundredths of a dB).
+numbers of this project are computed on the unrounded Y; pass ``round=True``
+for the rounded variant).
+
+Single-channel images, ``(H, W)`` or ``(H, W, 1)``, are scored on their values as they are: the
+literature's MATLAB scripts convert only 3-channel images to Y (``if size(im, 3) == 3``), so a
+gray test image (Set14's ``bridge``) is compared on its gray levels, not on the studio-range Y of
+its replicated RGB (which would compress the differences by 219/255 and add exactly
+``20 log10(255/219)`` dB).  :func:`to_gray` gives the gray levels of a method's RGB output.
 
 ``rgb_to_y(img, full_range=True)`` is the *other* BT.601 luma, full range 0..255, as JPEG/JFIF
 and PIL's ``Image.convert("L")`` compute it: ``Y' = 0.299 R + 0.587 G + 0.114 B``.  It is NOT the
@@ -19,9 +24,8 @@ benchmark protocol; ``psnr``/``ssim(..., y_range="full")`` use it to measure tha
 Since ``Y_studio - 16 = (219/255) Y_full`` exactly (65.481 = 219 * 0.299, ...), full-range PSNR is
 lower than studio-range PSNR by exactly ``20 log10(255/219) = 1.3219`` dB (unrounded Y).
 PIL rounds Y' to uint8 with 16-bit fixed-point coefficients
-(``(19595 R + 38470 G + 7471 B + 32768) >> 16``); the unrounded ``Y'`` is within 0.501 of
-PIL's value for every one of the 2**24 colours, and ``round=True`` agrees with PIL on all but
-0.057% of them (off by one grey level, near .5 ties; measured in the test suite).
+(``(19595 R + 38470 G + 7471 B + 32768) >> 16``), so ``round=True`` can differ from PIL by one
+grey level near .5 ties (the test suite measures how often, over all 2**24 colours).
 
 SSIM follows Wang et al., "Image quality assessment: from error visibility to
 structural similarity", IEEE TIP 2004: an 11x11 Gaussian window with sigma 1.5,
@@ -37,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rgb_to_y", "psnr", "ssim", "Y_RANGES", "PROTOCOL_VARIANTS"]
+__all__ = ["rgb_to_y", "to_gray", "psnr", "ssim", "Y_RANGES", "PROTOCOL_VARIANTS"]
 
 _Y_COEFFS = np.array([65.481, 128.553, 24.966]) / 255.0
 _Y_COEFFS_FULL = np.array([0.299, 0.587, 0.114])
@@ -71,6 +75,27 @@ def rgb_to_y(img, round: bool = False, full_range: bool = False) -> np.ndarray: 
     else:
         y = 16.0 + x.astype(np.float64) @ _Y_COEFFS
     return np.rint(y) if round else y
+
+
+def to_gray(img) -> np.ndarray:
+    """The gray levels ``(H, W)`` float64 of an image, for scoring it against a gray (single-channel)
+    ground truth.
+
+    A ``(H, W)`` or ``(H, W, 1)`` image: its values.  An RGB image whose three channels are equal
+    (the bicubic upscale of a gray image replicated to RGB): that channel, exactly.  Any other RGB
+    image (a generator's output for a gray input): its BT.601 luma ``0.299 R + 0.587 G + 0.114 B``
+    (:func:`rgb_to_y` with ``full_range=True``, the gray level of a colour on the 0..255 scale).
+    """
+    x = np.asarray(img)
+    if x.ndim == 3 and x.shape[2] == 1:
+        x = x[:, :, 0]
+    if x.ndim == 2:
+        return x.astype(np.float64)
+    if x.ndim != 3 or x.shape[2] != 3:
+        raise ValueError(f"to_gray expects an (H,W), (H,W,1) or (H,W,3) image, got shape {x.shape}")
+    if np.array_equal(x[:, :, 0], x[:, :, 1]) and np.array_equal(x[:, :, 0], x[:, :, 2]):
+        return x[:, :, 0].astype(np.float64)
+    return rgb_to_y(x, full_range=True)
 
 
 def _full_range(y_range: str, what: str) -> bool:

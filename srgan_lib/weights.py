@@ -12,6 +12,10 @@
   the wheel carries as the package data ``srgan_lib/shipped/`` (pyproject.toml), so a
   ``pip install`` finds the same generators as a checkout.  A shipped file is checked against
   the sha256 of its manifest before it is loaded.
+
+A spec that names nothing is an :class:`srgan_lib.errors.InputNotFoundError` listing the shipped
+models; a file that cannot be loaded (not HDF5, another architecture, a malformed ``config.json``
+or manifest) is an :class:`srgan_lib.errors.UserError` naming it.
 """
 from __future__ import annotations
 
@@ -23,6 +27,9 @@ from pathlib import Path
 import keras
 
 from srgan_lib import models
+from srgan_lib.errors import InputNotFoundError, UserError
+
+__all__ = ["ARCH_KEYS", "shipped_dir", "weights_dirs", "shipped_models", "sha256", "load_generator"]
 
 ARCH_KEYS = ("scale", "num_blocks", "filters", "upsample")
 
@@ -66,23 +73,34 @@ def shipped_models() -> dict[str, Path]:
 
 
 def sha256(path) -> str:
-    h = hashlib.sha256()
+    """The SHA-256 hex digest of a file (:func:`hashlib.file_digest`)."""
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def _build(arch: dict) -> keras.Model:
+def _read_json_object(path: Path, what: str) -> dict:
+    """The JSON object in ``path``; :class:`UserError` naming the file if it is not one."""
+    try:
+        obj = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{what} {str(path)!r} is not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise UserError(f"{what} {str(path)!r} must hold a JSON object, not {type(obj).__name__}")
+    return obj
+
+
+def _build(arch, source: Path) -> keras.Model:
+    if not isinstance(arch, dict):
+        raise UserError(f"{str(source)!r}: 'architecture' must be an object, not {type(arch).__name__}")
     return models.srresnet(**{k: arch[k] for k in ARCH_KEYS if k in arch})
 
 
 def _load_weights(model: keras.Model, path: Path) -> keras.Model:
     try:
         model.load_weights(path)
-    except Exception as exc:  # keras raises several types for a wrong file
-        raise ValueError(f"{path}: cannot load generator weights ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    except (OSError, ValueError) as exc:  # h5py: not an HDF5 file; keras: weights of another model
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise UserError(f"{str(path)!r}: cannot load generator weights ({type(exc).__name__}: {first})") from None
     return model
 
 
@@ -94,29 +112,32 @@ def load_generator(spec) -> keras.Model:
         cfg_path = path / "config.json"
         gen = path / "generator.weights.h5"
         if not cfg_path.is_file() or not gen.is_file():
-            raise FileNotFoundError(f"{path} is not a training run folder (expected config.json and "
-                                    f"generator.weights.h5 written by 'srgan train')")
-        return _load_weights(_build(json.loads(cfg_path.read_text())), gen)
+            raise InputNotFoundError(f"{str(path)!r} is not a training run folder (expected config.json and "
+                                     f"generator.weights.h5 written by 'srgan train')")
+        return _load_weights(_build(_read_json_object(cfg_path, "run configuration"), cfg_path), gen)
     if path.is_file():
         if path.name.endswith(".keras"):
             try:
                 return keras.saving.load_model(path, compile=False)
-            except Exception as exc:
-                raise ValueError(f"{path}: cannot load Keras model ({type(exc).__name__})") from None
+            except (OSError, ValueError) as exc:  # keras: not a .keras zip, or an unknown layer
+                raise UserError(f"{str(path)!r}: cannot load Keras model ({type(exc).__name__})") from None
         if path.name.endswith(".weights.h5"):
             manifest = path.with_name(path.name[: -len(".weights.h5")] + ".json")
-            arch = json.loads(manifest.read_text()).get("architecture", {}) if manifest.is_file() else {}
-            return _load_weights(_build(arch), path)
-        raise ValueError(f"{path}: expected a run folder, a .keras file or a .weights.h5 file")
+            arch = _read_json_object(manifest, "manifest").get("architecture", {}) if manifest.is_file() else {}
+            return _load_weights(_build(arch, manifest), path)
+        raise UserError(f"{str(path)!r}: expected a run folder, a .keras file or a .weights.h5 file")
     shipped = shipped_models()
     if spec_str in shipped:
-        manifest = json.loads(shipped[spec_str].read_text())
+        manifest = _read_json_object(shipped[spec_str], "manifest")
+        if "file" not in manifest:
+            raise UserError(f"manifest {str(shipped[spec_str])!r} names no weights 'file'")
         wfile = shipped[spec_str].with_name(manifest["file"])
         if not wfile.is_file():
-            raise FileNotFoundError(f"shipped model {spec_str!r}: weights file {wfile} is missing")
+            raise InputNotFoundError(f"shipped model {spec_str!r}: weights file {str(wfile)!r} is missing")
         if manifest.get("sha256") and sha256(wfile) != manifest["sha256"]:
-            raise ValueError(f"shipped model {spec_str!r}: {wfile} does not match the sha256 in its manifest")
-        return _load_weights(_build(manifest.get("architecture", {})), wfile)
+            raise UserError(f"shipped model {spec_str!r}: {str(wfile)!r} does not match the sha256 in its "
+                            "manifest (a corrupt or replaced file)")
+        return _load_weights(_build(manifest.get("architecture", {}), shipped[spec_str]), wfile)
     known = ", ".join(shipped) or "none found"
-    raise FileNotFoundError(f"model {spec_str!r}: not a run folder or weights file, nor a shipped model "
-                            f"(shipped: {known})")
+    raise InputNotFoundError(f"model {spec_str!r}: not a run folder or weights file, nor a shipped model "
+                             f"(shipped: {known})")

@@ -1,5 +1,6 @@
-"""srgan_lib.data: registry, download cache (against a local HTTP server), safe extraction,
-training-image loading and the ``srgan data`` command.  No test uses the internet."""
+"""srgan_lib.data: registry, download cache (against a local HTTP server), checks of every
+downloaded file, safe extraction, training-image loading and the ``srgan data`` command.
+No test uses the internet."""
 import collections
 import hashlib
 import io
@@ -16,7 +17,9 @@ import pytest
 from PIL import Image
 
 from srgan_lib import cli, data
-from srgan_lib.data import DataWarning, Dataset, Source, UnverifiedDownloadWarning
+from srgan_lib.data import DataWarning, Dataset, Source
+from srgan_lib.data import download as download_module
+from srgan_lib.errors import InputNotFoundError, OutputError, OutputExistsError, UserError
 
 
 def sha256(b: bytes) -> str:
@@ -82,8 +85,7 @@ def server():
 def cache(tmp_path, monkeypatch):
     c = tmp_path / "cache"
     monkeypatch.setenv("SRGAN_DATA_DIR", str(c))
-    monkeypatch.setattr(data, "RETRY_DELAY_S", 0.0)
-    monkeypatch.setattr(data, "_WARNED_UNVERIFIED", set())
+    monkeypatch.setattr(download_module, "RETRY_DELAY_S", 0.0)
     return c
 
 
@@ -128,8 +130,25 @@ def test_registry_covers_the_standard_sets():
             if src.per_file_sha256:
                 assert all(len(h) == 64 for h in ds.manifest.values())
     assert data.get_dataset("set14").name == "Set14"
-    with pytest.raises(KeyError, match="known: Set5"):
+    with pytest.raises(UserError, match="known: Set5"):
         data.get_dataset("Set6")
+
+
+def test_registry_is_a_data_file_and_every_file_is_checked():
+    """The registry is datasets.json; every source's files are covered by a hash, or else by the
+    decode check (files sources list their files in the manifest, so the count is known too)."""
+    import json
+
+    entries = json.loads((Path(data.__file__).with_name("datasets.json")).read_text())["datasets"]
+    assert [e["name"] for e in entries] == list(data.DATASETS)
+    for ds in data.DATASETS.values():
+        for src in ds.sources:
+            if src.kind == "files":
+                assert len(ds.manifest) == ds.images, ds.name
+            if not src.hashes_known:  # T91, BSD200, General100: decoded instead, and the note says so
+                assert "decode as an image" in ds.hash_note, ds.name
+    assert {d.name for d in data.DATASETS.values() if not all(s.hashes_known for s in d.sources)} == {
+        "T91", "BSD200", "General100"}
 
 
 def test_shipped_manifests_equal_the_reference_sha256sums(data_dir):
@@ -166,14 +185,17 @@ def test_resolve_unregistered_name_in_the_cache(cache, rng):
 
 
 def test_resolve_errors(tmp_path, cache):
-    with pytest.raises(FileNotFoundError, match="neither a folder nor a known dataset"):
+    with pytest.raises(InputNotFoundError, match="neither a folder nor a known dataset"):
         data.resolve_dataset("NoSuchSet")
-    with pytest.raises(FileNotFoundError, match="folder not found"):
+    with pytest.raises(InputNotFoundError, match="folder not found"):
         data.resolve_dataset(str(tmp_path / "missing" / "dir"))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(UserError, match="no image files .*empty"):
         data.resolve_dataset(tmp_path / "empty")
-    with pytest.raises(FileNotFoundError, match="not in the cache"):
+    (tmp_path / "a.png").write_bytes(b"x")
+    with pytest.raises(UserError, match="got a file"):
+        data.resolve_dataset(tmp_path / "a.png")
+    with pytest.raises(InputNotFoundError, match="not in the cache"):
         data.resolve_dataset("Urban100", download=False)
 
 
@@ -201,7 +223,7 @@ def test_download_hash_mismatch_leaves_nothing(data_dir, server, cache, monkeypa
     wrong = "0" * 64
     register(monkeypatch, "TestSet5", Source((f"{server.url}/Set5_HR.zip",), "zip", "HR",
                                              sha256=wrong, members="Set5_HR"))
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(UserError) as err:
         data.resolve_dataset("TestSet5")
     msg = str(err.value)
     assert "Set5_HR.zip" in msg and wrong in msg and sha256(archive) in msg
@@ -229,11 +251,10 @@ def test_interrupted_download_without_hash_is_not_kept(data_dir, server, cache, 
     server.files["/a.zip"] = archive
     server.truncate_first.add("/a.zip")
     register(monkeypatch, "TestA", Source((f"{server.url}/a.zip",), "zip", "HR", members="Set5_HR"))
-    with pytest.warns(UnverifiedDownloadWarning, match="TestA"):
-        files = data.resolve_dataset("TestA")
+    files = data.resolve_dataset("TestA")
     assert server.hits["/a.zip"] == 2 and len(files) == 5
     register(monkeypatch, "TestGone", Source((f"{server.url}/gone.zip",), "zip", "HR"))
-    with pytest.raises(OSError, match="gone.zip after 2 tries"), pytest.warns(UnverifiedDownloadWarning):
+    with pytest.raises(InputNotFoundError, match="gone.zip after 2 tries"):
         data.download_dataset("TestGone", retries=2)
     assert server.hits["/gone.zip"] == 2
     assert not (cache / "TestGone").exists()
@@ -265,31 +286,76 @@ def test_files_source_per_file_sha256(data_dir, server, cache, monkeypatch):
         server.files[f"/raw/{n}"] = b
     src = Source((f"{server.url}/raw/{{stem}}.png",), "files", "HR", per_file_sha256=True)
     register(monkeypatch, "TestFiles", src, manifest=set5_manifest(data_dir))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UnverifiedDownloadWarning)  # hashes known: no warning
-        files = data.resolve_dataset("TestFiles")
+    files = data.resolve_dataset("TestFiles")
     assert [f.name for f in files] == sorted(pngs)
     # a server holding one corrupted file: error naming it, nothing left in the cache
     shutil.rmtree(cache)
     server.files["/raw/head.png"] = pngs["head.png"][:-10] + b"0123456789"
-    with pytest.raises(ValueError, match=r"sha256 mismatch for head\.png.*expected "
+    with pytest.raises(UserError, match=r"sha256 mismatch for head\.png.*expected "
                                          + set5_manifest(data_dir)["HR/head.png"]):
         data.resolve_dataset("TestFiles")
     assert files_under(cache) == []
 
 
-def test_unverified_download_warns_once(data_dir, server, cache, monkeypatch, tmp_path):
-    for n, b in set5_files(data_dir).items():
+def test_files_without_hash_must_decode_as_images(data_dir, server, cache, monkeypatch):
+    """No hash of the bytes is known (T91, BSD200, General100): a server answering with an HTML
+    page for one file gets the download refused, naming the file; nothing is cached."""
+    pngs = set5_files(data_dir)
+    for n, b in pngs.items():
         server.files[f"/raw/{n}"] = b
     register(monkeypatch, "TestNoHash", Source((f"{server.url}/raw/{{stem}}.png",), "files", "HR"),
              manifest=set5_manifest(data_dir))
-    with warnings.catch_warnings(record=True) as rec:
-        warnings.simplefilter("always")
-        data.download_dataset("TestNoHash")
-        data.download_dataset("TestNoHash", cache_dir=tmp_path / "other")
-    unverified = [w for w in rec if issubclass(w.category, UnverifiedDownloadWarning)]
-    assert len(unverified) == 1 and "no checksum is known" in str(unverified[0].message)
-    assert len(data.resolve_dataset("TestNoHash")) == 5
+    assert [f.read_bytes() for f in data.resolve_dataset("TestNoHash")] == [pngs[n] for n in sorted(pngs)]
+    other = cache.parent / "other"
+    server.files["/raw/bird.png"] = b"<html><body>429 Too Many Requests</body></html>"
+    with pytest.raises(UserError, match=r"TestNoHash: bird\.png downloaded from .*/raw/bird\.png is not an image"):
+        data.download_dataset("TestNoHash", cache_dir=other)
+    assert files_under(other) == []
+
+
+def test_archive_without_hash_is_decoded_and_counted(data_dir, server, cache, monkeypatch):
+    pngs = set5_files(data_dir)
+    bad = dict(pngs, **{"notes.png": b"<!DOCTYPE html> not found"})
+    server.files["/bad.zip"] = zip_bytes({f"S/{n}": b for n, b in bad.items()})
+    register(monkeypatch, "TestBad", Source((f"{server.url}/bad.zip",), "zip", "HR", members="S"), images=6)
+    with pytest.raises(UserError, match=r"notes\.png .* is not an image"):
+        data.download_dataset("TestBad")
+    # the expected number of images is checked too (a hash-checked archive of 5 where 6 are registered)
+    archive = zip_bytes({f"S/{n}": b for n, b in pngs.items()})
+    server.files["/five.zip"] = archive
+    register(monkeypatch, "TestFew", Source((f"{server.url}/five.zip",), "zip", "HR", sha256=sha256(archive),
+                                            members="S"), images=6)
+    with pytest.raises(UserError, match="holds 5 images, the registry expects 6"):
+        data.download_dataset("TestFew")
+    assert files_under(cache) == []
+
+
+def test_download_of_a_cached_set_is_a_no_op(data_dir, server, cache, monkeypatch, capsys):
+    """`srgan data download` of a cached set uses no network; a cached folder with another number
+    of images is reported (and replaced only with --force)."""
+    import keras
+
+    for n, b in set5_files(data_dir).items():
+        server.files[f"/raw/{n}"] = b
+    register(monkeypatch, "TestFiles", Source((f"{server.url}/raw/{{stem}}.png",), "files", "HR",
+                                              per_file_sha256=True), manifest=set5_manifest(data_dir))
+    folder = data.download_dataset("TestFiles")
+    hits = sum(server.hits.values())
+    assert hits == 5
+    real_get_file = keras.utils.get_file
+
+    def no_network(*a, **k):
+        raise AssertionError("network used")
+
+    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    assert cli.main(["data", "download", "TestFiles"]) == 0
+    assert "TestFiles: 5 images" in capsys.readouterr().out
+    (folder / "HR" / "bird.png").unlink()
+    with pytest.raises(OutputExistsError, match="holds 4 images, not the 5 of TestFiles"):
+        data.download_dataset("TestFiles")
+    monkeypatch.setattr(keras.utils, "get_file", real_get_file)
+    assert data.download_dataset("TestFiles", force=True) == folder
+    assert len(data.dataset_images(folder)) == 5 and sum(server.hits.values()) == hits + 5
 
 
 # ----------------------------------------------------------------------------- safe extraction
@@ -320,7 +386,7 @@ def test_zip_slip_archive_is_refused(data_dir, server, cache, monkeypatch, tmp_p
     server.files["/evil.zip"] = archive
     register(monkeypatch, "TestEvil", Source((f"{server.url}/evil.zip",), "zip", "HR",
                                              sha256=sha256(archive), members="Set5_HR"))
-    with pytest.raises(ValueError, match=r"refusing to extract .*'\.\./\.\./evil\.png'"):
+    with pytest.raises(UserError, match=r"refusing to extract .*'\.\./\.\./evil\.png'"):
         data.resolve_dataset("TestEvil")
     assert files_under(cache) == []
     assert not list(tmp_path.rglob("evil.png"))
@@ -354,7 +420,7 @@ def test_unsafe_members_are_refused(tmp_path, case):
             tf.addfile(info)
         archive.write_bytes(_tar_bytes(add))
     out = tmp_path / "out"
-    with pytest.raises(ValueError, match="refusing to extract"):
+    with pytest.raises(UserError, match="refusing to extract"):
         data.safe_extract(archive, out)
     assert files_under(out) == []
 
@@ -429,12 +495,12 @@ def test_load_training_images_all_bad_folder_is_an_error(tmp_path, rng):
     d.mkdir()
     (d / "a.png").write_text("nope")
     _png(d / "small.png", Image.fromarray(rng.integers(0, 256, (50, 200, 3), dtype=np.uint8)))
-    with pytest.raises(ValueError, match=r"no usable training image in .*allbad"), \
+    with pytest.raises(UserError, match=r"no usable training image in .*allbad"), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         data.load_training_images(d)
     (tmp_path / "nothing").mkdir()
-    with pytest.raises(ValueError, match=r"no image files .*nothing"):
+    with pytest.raises(UserError, match=r"no image files .*nothing"):
         data.load_training_images(tmp_path / "nothing")
 
 
@@ -490,47 +556,36 @@ def test_cli_download(data_dir, server, cache, monkeypatch, capsys):
     assert "unknown dataset 'NoSuchSet'" in capsys.readouterr().err
 
 
-# --------------------------------------------------------------------------- sample_images (the book)
-def test_sample_images_uses_the_dataset_when_cached(tmp_path, monkeypatch):
-    monkeypatch.setenv("SRGAN_DATA_DIR", str(tmp_path))
-    (tmp_path / "Set5" / "HR").mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    arrays = {"b": rng.integers(0, 256, (30, 21, 3), dtype=np.uint8), "a": rng.integers(0, 256, (17, 18, 3), dtype=np.uint8)}
-    for k, v in arrays.items():
-        Image.fromarray(v).save(tmp_path / "Set5" / "HR" / f"{k}.png")
-    s = data.sample_images("Set5", scale=4)
-    assert isinstance(s, data.SampleImages) and isinstance(s, list)
-    assert s.is_benchmark and s.source == "Set5" and s.note == ""
-    assert [n for n, _ in s] == ["a", "b"]
-    np.testing.assert_array_equal(s[0][1], arrays["a"][:16, :16])  # modcropped to 4
-    np.testing.assert_array_equal(s[1][1], arrays["b"][:28, :20])
-    assert s.describe() == "Set5: a 16x16, b 20x28"
-    assert len(data.sample_images("set5", limit=1)) == 1  # case-insensitive name, limit
-    assert data.is_cached("Set5") and not data.is_cached("Set14")
+def test_cli_download_errors_are_one_line(data_dir, server, cache, monkeypatch, capsys, tmp_path):
+    """An unwritable cache (a path under a regular file: refused even for root) and a failed
+    download are one-line errors with exit status 2; nothing is left behind."""
+    for n, b in set5_files(data_dir).items():
+        server.files[f"/raw/{n}"] = b
+    register(monkeypatch, "TestFiles", Source((f"{server.url}/raw/{{stem}}.png",), "files", "HR",
+                                              per_file_sha256=True), manifest=set5_manifest(data_dir))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert cli.main(["data", "--data-dir", str(blocker / "cache"), "download", "TestFiles"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("srgan data: error: cannot create the folder") and str(blocker) in err
+    assert len(err.strip().splitlines()) == 1 and sum(server.hits.values()) == 0
+    with pytest.raises(OutputError):
+        data.download_dataset("TestFiles", cache_dir=blocker / "cache")
+    register(monkeypatch, "TestGone", Source((f"{server.url}/gone/{{stem}}.png",), "files", "HR"),
+             manifest=set5_manifest(data_dir))
+    assert cli.main(["data", "download", "TestGone"]) == 2
+    err = capsys.readouterr().err
+    assert "could not download baby.png after 3 tries" in err and len(err.strip().splitlines()) == 1
+    assert files_under(cache) == []
 
 
-def test_sample_images_falls_back_to_scikit_image(tmp_path, monkeypatch):
-    import skimage.data
-
-    monkeypatch.setenv("SRGAN_DATA_DIR", str(tmp_path))  # empty cache: never downloads
-    s = data.sample_images("Set5", scale=4)
-    assert not s.is_benchmark and s.source == "scikit-image" and s.requested == "Set5"
-    assert [n for n, _ in s] == ["astronaut", "coffee", "chelsea"]
-    assert [im.shape for _, im in s] == [(512, 512, 3), (400, 600, 3), (300, 448, 3)]
-    np.testing.assert_array_equal(s[2][1], skimage.data.chelsea()[:300, :448])
-    assert "not** the Set5 numbers" in s.note and s.note.startswith(":::{note}") and "astronaut" in s.note
-    s3 = data.sample_images("Set5", scale=3, fallback=("coffee",))
-    assert [im.shape for _, im in s3] == [(399, 600, 3)]
-    assert len(data.sample_images(None, limit=2)) == 2 and data.sample_images(None).requested == "(none)"
-    with pytest.raises(FileNotFoundError):
-        data.sample_images("Set5", fallback=())
-    with pytest.raises(ValueError, match="no image 'nope'"):
-        data.skimage_images(("nope",))
-
-
-@pytest.mark.needs_data
-def test_sample_images_set5_shared(data_dir, monkeypatch):
-    monkeypatch.setenv("SRGAN_DATA_DIR", str(data_dir))
-    s = data.sample_images("Set5")
-    assert s.is_benchmark and [n for n, _ in s] == ["baby", "bird", "butterfly", "head", "woman"]
-    assert s[4][1].shape == (344, 228, 3)
+def test_cli_verify_errors(data_dir, cache, capsys, tmp_path):
+    bad = tmp_path / "SUMS"
+    bad.write_text("cb85956d68f708a1030c790d143cbcd108f5ac5988d3349180cdcb54dd80597d  HR/baby.png\nnot a line\n")
+    assert cli.main(["data", "verify", str(data_dir / "Set5"), "--manifest", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "line 2 is not '<sha256> <file>'" in err and str(bad) in err and len(err.strip().splitlines()) == 1
+    assert cli.main(["data", "verify", str(data_dir / "Set5"), "--manifest", str(tmp_path / "none")]) == 2
+    assert "manifest file not found" in capsys.readouterr().err
+    assert cli.main(["data", "verify", "Set5"]) == 2  # the (empty) cache has no Set5
+    assert "not in the cache" in capsys.readouterr().err

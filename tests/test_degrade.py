@@ -1,6 +1,5 @@
 """srgan_lib.degrade: MATLAB-compatible bicubic imresize and the LR degradations."""
 import math
-import time
 
 import numpy as np
 import pytest
@@ -128,18 +127,6 @@ def test_batch_equals_per_image(rng):
         np.testing.assert_allclose(out[i, :, :, 1], D.imresize(batch[i, :, :, 1], scale=0.25), atol=1e-10)
 
 
-def test_batch_speed(rng):
-    batch = rng.integers(0, 256, size=(16, 96, 96, 3), dtype=np.uint8)
-    D.imresize(batch, scale=0.25)
-    times = []
-    for _ in range(20):
-        t = time.perf_counter()
-        D.imresize(batch, scale=0.25)
-        times.append(time.perf_counter() - t)
-    # ~1-2 ms on one core; generous bound for a loaded shared machine
-    assert min(times) < 0.02
-
-
 def test_modcrop():
     x = np.zeros((10, 13, 3))
     assert D.modcrop(x, 4).shape == (8, 12, 3)
@@ -196,97 +183,8 @@ def test_upscale_baselines(rng):
     np.testing.assert_array_equal(bc, np.clip(np.rint(_imresize_ref(lr, 4)), 0, 255).astype(np.uint8))
 
 
-def test_blur_matrix_equals_scipy(rng):
-    x = rng.uniform(0, 255, size=(20, 3))
-    np.testing.assert_allclose(D.blur_matrix(20, 1.5) @ x,
-                               gaussian_filter(x, sigma=(1.5, 0), mode="reflect", truncate=4.0), atol=1e-10)
-
-
-@pytest.mark.backend
-@pytest.mark.parametrize("kind", ["bicubic", "gaussian_bicubic"])
-def test_downscale_batch_matches_numpy(rng, kind):
-    from keras import ops
-
-    hr = rng.integers(0, 256, size=(3, 32, 24, 3), dtype=np.uint8)
-    out = ops.convert_to_numpy(D.downscale_batch(hr.astype(np.float32), scale=4, kind=kind))
-    assert out.shape == (3, 8, 6, 3)
-    if kind == "bicubic":
-        ref = D.imresize(hr, scale=0.25)
-    else:
-        ref = D.imresize(gaussian_filter(hr.astype(float), sigma=(0, 1.5, 1.5, 0), mode="reflect",
-                                         truncate=4.0), scale=0.25)
-    np.testing.assert_allclose(out, ref, atol=2e-3)  # float32
-    # [-1, 1] data: linear, so the same as scaling the result
-    out2 = ops.convert_to_numpy(D.downscale_batch(hr.astype(np.float32) / 127.5 - 1, scale=4, kind=kind))
-    np.testing.assert_allclose(out2, ref / 127.5 - 1, atol=2e-5)
-    with pytest.raises(ValueError):
-        D.downscale_batch(hr[:, :30].astype(np.float32), scale=4)
-    with pytest.raises(ValueError, match="unknown degradation"):
-        D.downscale_batch(hr.astype(np.float32), scale=4, kind="box")
-
-
-# --------------------------------------------------------------------------- other libraries' resizes
-@pytest.mark.parametrize("library", D.RESIZE_LIBRARIES)
-def test_resize_with_shapes_and_dtype(rng, library):
-    img = rng.integers(0, 256, size=(48, 40, 3), dtype=np.uint8)
-    out = D.resize_with(img, 4, library)
-    assert out.shape == (12, 10, 3) and out.dtype == np.uint8
-    flat = np.full((32, 32, 3), 77, np.uint8)  # every resize keeps a flat image flat
-    assert np.all(np.abs(D.resize_with(flat, 4, library).astype(int) - 77) <= 1)
-
-
-def test_resize_with_matlab_is_imresize_rounded(rng):
-    img = rng.integers(0, 256, size=(36, 44, 3), dtype=np.uint8)
-    np.testing.assert_array_equal(D.resize_with(img, 4, "matlab"),
-                                  np.clip(np.rint(D.imresize(img, scale=0.25)), 0, 255).astype(np.uint8))
-    np.testing.assert_array_equal(D.resize_with(img, 2, "matlab"), D.bicubic(img, 2))
-    with pytest.raises(ValueError, match="unknown library"):
-        D.resize_with(img, 4, "opencv")
-    with pytest.raises(ValueError, match="uint8"):
-        D.resize_with(img.astype(float), 4, "pil")
-
-
-def test_resize_with_pil_is_pillow_bicubic(rng):
-    from PIL import Image
-
-    img = rng.integers(0, 256, size=(40, 48, 3), dtype=np.uint8)
-    np.testing.assert_array_equal(D.resize_with(img, 4, "pil"),
-                                  np.asarray(Image.fromarray(img).resize((12, 10), Image.Resampling.BICUBIC)))
-
-
-def test_resize_with_keras_aliases_without_antialias():
-    # a zone plate: plain keras bicubic samples it (aliasing: large differences from MATLAB),
-    # the antialiased resizes agree with MATLAB to within a few grey levels
-    z = D.zone_plate(128)
-    ref = D.bicubic(z, 4).astype(int)
-    err = {lib: np.abs(D.resize_with(z, 4, lib).astype(int) - ref).mean() for lib in D.RESIZE_LIBRARIES}
-    assert err["matlab"] == 0
-    assert err["pil"] < 1 and err["keras-antialias"] < 1
-    assert err["keras"] > 20 * max(err["pil"], err["keras-antialias"], 0.5)
-
-
-@pytest.mark.needs_data
-def test_resize_with_differs_from_matlab_by_measured_amounts_on_set5(data_dir):
-    """Set5 x4 (TensorFlow backend): mean PSNR of the LR image vs MATLAB's LR image (Y, 1-px border)
-    and of its MATLAB-bicubic upscale vs HR.  Measured: pil 62.0 / 28.431, keras 31.1 / 28.002,
-    keras-antialias 70.7 / 28.431, skimage 42.2 / 27.928; matlab inf / 28.431."""
-    from srgan_lib import evaluate, metrics
-
-    imgs = evaluate.load_eval_set(data_dir / "Set5", 4)
-    lr_db, base_db = {}, {}
-    for lib in D.RESIZE_LIBRARIES:
-        pairs = [(hr, D.bicubic(hr, 4), D.resize_with(hr, 4, lib)) for _, hr in imgs]
-        lr_db[lib] = np.mean([metrics.psnr(lr, ref, border=1) for _, ref, lr in pairs])
-        base_db[lib] = np.mean([metrics.psnr(D.upscale_bicubic(lr, 4), hr) for hr, _, lr in pairs])
-    assert np.isinf(lr_db["matlab"]) and base_db["matlab"] == pytest.approx(28.431, abs=0.002)
-    assert 58 < lr_db["pil"] < 66 and abs(base_db["pil"] - base_db["matlab"]) < 0.01
-    assert 64 < lr_db["keras-antialias"] < 78 and abs(base_db["keras-antialias"] - base_db["matlab"]) < 0.01
-    assert 28 < lr_db["keras"] < 35 and -0.6 < base_db["keras"] - base_db["matlab"] < -0.3
-    assert 38 < lr_db["skimage"] < 46 and -0.7 < base_db["skimage"] - base_db["matlab"] < -0.35
-
-
-def test_degrade_and_upscale():
-    img = D.zone_plate(98)  # 98 is not divisible by 4: modcropped to 96
+def test_degrade_and_upscale(rng):
+    img = rng.integers(0, 256, size=(98, 98, 3), dtype=np.uint8)  # 98 is not divisible by 4: modcropped to 96
     hr, lr, up = D.degrade_and_upscale(img, 4)
     assert hr.shape == up.shape == (96, 96, 3) and lr.shape == (24, 24, 3)
     np.testing.assert_array_equal(lr, D.bicubic(img[:96, :96], 4))
@@ -295,13 +193,3 @@ def test_degrade_and_upscale():
     np.testing.assert_array_equal(lr_blur, D.gaussian_bicubic(img[:96, :96], 3, 1.5))
     with pytest.raises(ValueError):
         D.degrade_and_upscale(img, 4, sigma=-1)
-
-
-def test_zone_plate_values():
-    z = D.zone_plate(64)
-    assert z.shape == (64, 64, 3) and z.dtype == np.uint8
-    assert z[32, 32, 0] == 255  # r = 0: cos(0) = 1
-    assert z[32, 40, 0] == 0  # r^2 = 64 = size: cos(pi) = -1
-    np.testing.assert_array_equal(z[32, 32 - 5], z[32, 32 + 5])  # radially symmetric
-    np.testing.assert_array_equal(z[:, :, 0], z[:, :, 2])
-    assert D.zone_plate(16, channels=0).shape == (16, 16)

@@ -188,3 +188,23 @@ def test_full_range_pitfall_on_set5(data_dir):
     full = np.mean([psnr(sr, hr, y_range="full") for hr, sr in pairs])
     assert studio == pytest.approx(28.43, abs=0.01)
     assert studio - full == pytest.approx(1.3219, abs=1e-4)
+
+
+def test_to_gray_and_single_channel_scoring(rng):
+    """Gray images are scored on their gray levels: a replicated gray image's Y compresses every
+    difference by 219/255, i.e. adds exactly 20 log10(255/219) dB (the Set14 `bridge` question)."""
+    from srgan_lib.metrics import to_gray
+
+    g = rng.integers(0, 256, size=(30, 26), dtype=np.uint8)
+    noisy = np.clip(g.astype(int) + rng.integers(-9, 10, size=g.shape), 0, 255).astype(np.uint8)
+    rep = lambda x: np.repeat(x[:, :, None], 3, axis=2)  # noqa: E731
+    np.testing.assert_array_equal(to_gray(rep(g)), g)  # equal channels: exactly that channel
+    np.testing.assert_array_equal(to_gray(g[:, :, None]), g)
+    assert to_gray(g).dtype == np.float64
+    assert psnr(rep(noisy), rep(g)) - psnr(noisy, g) == pytest.approx(20 * math.log10(255 / 219), abs=1e-12)
+    assert psnr(to_gray(rep(g)), to_gray(rep(g))) == float("inf")
+    colour = rng.integers(0, 256, size=(30, 26, 3), dtype=np.uint8)
+    np.testing.assert_allclose(to_gray(colour), colour @ np.array([0.299, 0.587, 0.114]), atol=1e-12)
+    np.testing.assert_array_equal(to_gray(colour), rgb_to_y(colour, full_range=True))
+    with pytest.raises(ValueError, match="to_gray"):
+        to_gray(np.zeros((4, 4, 2)))

@@ -76,6 +76,44 @@ def test_keras_file_and_errors(tmp_path):
         weights.load_generator(tmp_path / "x.txt")
 
 
+def test_load_errors_are_the_library_types(tmp_path, monkeypatch, capsys):
+    """A spec naming nothing: InputNotFoundError listing the shipped models; a malformed run
+    configuration, manifest or weights file: UserError naming the file (one line from the CLI)."""
+    from srgan_lib import cli
+    from srgan_lib.errors import InputNotFoundError, UserError
+
+    with pytest.raises(InputNotFoundError, match=r"'nope'.*shipped: .*srresnet-mse"):
+        weights.load_generator("nope")
+    run = tmp_path / "run"
+    run.mkdir()
+    _small(run / "generator")
+    (run / "config.json").write_text("[1, 2]")
+    with pytest.raises(UserError, match=r"config.json' must hold a JSON object, not list"):
+        weights.load_generator(run)
+    (run / "config.json").write_text("{not json")
+    with pytest.raises(UserError, match=r"config.json' is not valid JSON"):
+        weights.load_generator(run)
+    (run / "config.json").write_text(json.dumps({"num_blocks": 1, "filters": 8}))
+    assert weights.load_generator(run).count_params() == models.srresnet(num_blocks=1, filters=8).count_params()
+    _small(tmp_path / "w")
+    (tmp_path / "w.json").write_text(json.dumps({"architecture": [1]}))
+    with pytest.raises(UserError, match="'architecture' must be an object"):
+        weights.load_generator(tmp_path / "w.weights.h5")
+    (tmp_path / "bad.keras").write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="bad.keras"):
+        weights.load_generator(tmp_path / "bad.keras")
+    (tmp_path / "manifests").mkdir()
+    monkeypatch.setenv("SRGAN_WEIGHTS_DIR", str(tmp_path / "manifests"))
+    _small(tmp_path / "manifests" / "broken")
+    (tmp_path / "manifests" / "broken.json").write_text('"a string"')
+    with pytest.raises(UserError, match="broken.json' must hold a JSON object"):
+        weights.load_generator("broken")
+    (run / "config.json").write_text("[1, 2]")
+    assert cli.main(["eval", "-d", str(tmp_path / "nowhere"), "-m", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("srgan eval: error: run configuration") and len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.backend
 def test_shipped_srresnet_reproduces_its_manifest_on_set5(data_dir):
     """The shipped weights are the ones that were evaluated: Set5 PSNR/SSIM as in the manifest."""

@@ -1,4 +1,4 @@
-"""srgan_lib.plots: figure helpers of the book (light checks)."""
+"""srgan_lib.teaching.plots: figure helpers of the book (light checks)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from srgan_lib import plots  # noqa: E402
+from srgan_lib.teaching import plots  # noqa: E402
 
 
 def test_compare_images_axes_and_titles():

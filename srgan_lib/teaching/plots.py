@@ -1,4 +1,4 @@
-"""Small matplotlib helpers shared by the book's chapters (figures only: no computation).
+"""Figures of the book's chapters: small matplotlib helpers (drawing only, no computation).
 
 ``matplotlib`` is imported when a function is called, with the backend already chosen by the
 caller (the notebooks use the inline backend, scripts and tests ``Agg``).
