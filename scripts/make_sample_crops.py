@@ -6,7 +6,8 @@ import argparse
 
 import numpy as np
 
-from srgan_lib import degrade, evaluate, images, models, plots, weights
+from srgan_lib import degrade, evaluate, images, models, weights
+from srgan_lib.teaching import plots
 
 
 def main():
