@@ -16,17 +16,18 @@ LR in [0, 1] with ``N``, ``H``, ``W`` free, output ``(N, 4H, 4W, 3)`` in [-1, 1]
     ``onnxruntime``).  On the JAX backend Keras would need ``jax2onnx``, which pulls in
     flax/optax/orbax; export ONNX with ``KERAS_BACKEND=tensorflow`` instead.
 
-Outputs are written to a temporary sibling and moved into place, and an existing output is
-only replaced with ``overwrite=True`` (``--overwrite``).
+Outputs are written atomically (:mod:`srgan_lib.atomic`: a temporary sibling renamed into
+place), an existing output is only replaced with ``overwrite=True`` (``--overwrite``), and an
+output that cannot be written is a one-line :class:`~srgan_lib.errors.OutputError`.
 """
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
+
+from srgan_lib.atomic import atomic_dir, atomic_write, make_dir, refuse_existing
+from srgan_lib.errors import UserError
 
 __all__ = ["FORMATS", "export_generator", "add_arguments", "main"]
 
@@ -41,15 +42,15 @@ def _backend() -> str:
 def _require_tensorflow(what: str) -> None:
     backend = _backend()
     if backend != "tensorflow":
-        raise ValueError(f"{what} export needs the TensorFlow backend (KERAS_BACKEND=tensorflow); "
-                         f"the current backend is {backend!r}")
+        raise UserError(f"{what} export needs the TensorFlow backend (KERAS_BACKEND=tensorflow); "
+                        f"the current backend is {backend!r}")
 
 
 def _require_packages(what: str, names) -> None:
     missing = [n for n in names if importlib.util.find_spec(n) is None]
     if missing:
-        raise ValueError(f"{what} export needs the optional package(s) {', '.join(missing)} "
-                         f"(pip install {' '.join(missing)})")
+        raise UserError(f"{what} export needs the optional package(s) {', '.join(missing)} "
+                        f"(pip install {' '.join(missing)})")
 
 
 def _input_signature():
@@ -57,18 +58,13 @@ def _input_signature():
     return [keras.InputSpec(shape=(None, None, None, 3), dtype="float32")]
 
 
-def export_generator(model, path, format: str = "keras", overwrite: bool = False) -> Path:
-    """Export ``model`` to ``path`` as ``format`` (``keras``, ``savedmodel`` or ``onnx``).
-
-    Raises ``ValueError`` for an unknown format, a ``.keras`` path without that suffix, a
-    backend or optional package the format needs, and ``FileExistsError`` when ``path``
-    exists and ``overwrite`` is false.  Returns ``path``.
-    """
-    path = Path(path)
+def _check(path: Path, format: str, overwrite: bool) -> None:
+    """Every cheap precondition of :func:`export_generator`, so that the command fails before
+    it loads a model."""
     if format not in FORMATS:
-        raise ValueError(f"unknown export format {format!r} (choose from {', '.join(FORMATS)})")
+        raise UserError(f"unknown export format {format!r} (choose from {', '.join(FORMATS)})")
     if format == "keras" and path.suffix != ".keras":
-        raise ValueError(f"a Keras model file must end in .keras (got {str(path)!r})")
+        raise UserError(f"a Keras model file must end in .keras (got {str(path)!r})")
     if format == "savedmodel":
         _require_tensorflow("SavedModel")
     if format == "onnx":
@@ -76,33 +72,32 @@ def export_generator(model, path, format: str = "keras", overwrite: bool = False
             _require_packages("ONNX", ["tf2onnx", "onnx"])
         elif _backend() == "jax":
             _require_packages("ONNX (JAX backend)", ["jax2onnx"])
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"refusing to overwrite existing {str(path)!r} (use --overwrite)")
-    parent = path.parent
-    if not parent.is_dir():
-        raise FileNotFoundError(f"output folder does not exist: {str(parent)!r}")
+    refuse_existing([path], overwrite)
 
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))
-    try:
-        tmp = tmpdir / path.name
-        if format == "keras":
-            model.save(tmp)
-        elif format == "savedmodel":
+
+def export_generator(model, path, format: str = "keras", overwrite: bool = False) -> Path:
+    """Export ``model`` to ``path`` as ``format`` (``keras``, ``savedmodel`` or ``onnx``).
+
+    Raises :class:`~srgan_lib.errors.UserError` for an unknown format, a ``.keras`` path
+    without that suffix, a backend or optional package the format needs;
+    :class:`~srgan_lib.errors.OutputExistsError` when ``path`` exists and ``overwrite`` is
+    false; :class:`~srgan_lib.errors.OutputError` when ``path`` cannot be written.  The file
+    or folder appears complete or not at all (:mod:`srgan_lib.atomic`); missing parent folders
+    are created.  Returns ``path``.
+    """
+    path = Path(path)
+    _check(path, format, overwrite)
+    make_dir(path.parent)
+    if format == "savedmodel":
+        with atomic_dir(path, overwrite=overwrite) as tmp:
             model.export(str(tmp), format="tf_saved_model", verbose=False,
                          input_signature=_input_signature())
-        else:
-            model.export(str(tmp), format="onnx", verbose=False,
-                         input_signature=_input_signature())
-        if path.exists():
-            if not overwrite:  # appeared while exporting
-                raise FileExistsError(f"refusing to overwrite existing {str(path)!r} (use --overwrite)")
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+    elif format == "keras":
+        atomic_write(path, model.save, overwrite=overwrite, suffix=".keras")
+    else:
+        atomic_write(path, lambda tmp: model.export(str(tmp), format="onnx", verbose=False,
+                                                    input_signature=_input_signature()),
+                     overwrite=overwrite, suffix=".onnx")
     return path
 
 
@@ -119,9 +114,7 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     from srgan_lib.weights import load_generator
 
-    # check the cheap preconditions before loading the model
-    if args.format == "savedmodel":
-        _require_tensorflow("SavedModel")
+    _check(Path(args.out), args.format, args.overwrite)  # before loading the model
     model = load_generator(args.model)
     out = export_generator(model, args.out, args.format, overwrite=args.overwrite)
     print(f"exported {args.model} as {args.format} to {out}", file=sys.stderr)

@@ -1,172 +1,240 @@
 """Robust image reading and atomic writing.
 
-Every image that enters the library goes through :func:`read_image`, which
-always returns an ``(H, W, 3)`` ``uint8`` RGB array, whatever the file holds:
+Every image that enters the library goes through :func:`pixels_from_pil` (files: through
+:func:`read_image`, :func:`read_image_with_alpha` or :func:`read_pixels`), the one place that
+turns any Pillow image into ``uint8`` arrays:
 
-* grayscale (``L``, ``LA``, ``1``) is replicated to three channels;
-* alpha (``RGBA``, ``LA``, ``PA``, palette transparency) is dropped
-  (use :func:`read_image_with_alpha` to keep it);
-* palette (``P``), ``CMYK``, ``YCbCr``, ``LAB``, ``HSV`` are converted to RGB;
-* 16-bit grayscale (``I;16*`` and ``I`` modes, as Pillow opens 16-bit PNG/TIFF)
-  is scaled to 8 bits with ``round(v * 255 / 65535)`` (not truncated);
-  32-bit float (``F``) is taken as 0..255 and clipped;
+* grayscale (``1``, ``L``, ``LA``, 16-bit, float, or a palette of grays) is replicated to three
+  RGB channels and flagged ``gray`` (so that ``srgan upscale`` writes grayscale back);
+* alpha (``RGBA``, ``LA``, ``PA``, palette or single-colour transparency) is split off, and
+  :func:`read_image` drops it;
+* palette (``P``), ``CMYK``, ``YCbCr``, ``LAB``, ``HSV`` are converted to RGB by Pillow;
+* 16-bit grayscale (``I;16*`` and ``I`` modes, as Pillow opens 16-bit PNG/TIFF) is scaled to
+  8 bits with ``round(v * 255 / 65535)`` (not truncated); 32-bit float (``F``) is taken as
+  0..255 and clipped;
 * the EXIF orientation tag is applied (``PIL.ImageOps.exif_transpose``).
 
-A file that cannot be decoded (not an image, truncated, empty) raises
-:class:`ImageReadError`, a :class:`ValueError` whose message is one line naming
-the file, so that the ``srgan`` command can report it without a traceback.
+A file that cannot be decoded (not an image, truncated, empty, a folder) raises
+:class:`ImageReadError`, an :class:`srgan_lib.errors.UserError` (a ``ValueError``) whose
+message is one line naming the file; a missing file raises
+:class:`srgan_lib.errors.InputNotFoundError`.
+
+Size limit: Pillow refuses images above about 179 million pixels (``Image.MAX_IMAGE_PIXELS``,
+a guard against "decompression bombs" from untrusted sources), which the x4 output of a
+3400x3400 photo already exceeds.  The readers here take ``max_pixels`` instead, by default
+:data:`MAX_PIXELS` = 2**30 (e.g. 32768 x 32768, the x4 output of an 8192 x 8192 input), meant
+for the user's own local files; a larger image raises :class:`ImageReadError` naming its size
+before it is decoded.  Pillow's global limit is switched off only while a file header is parsed
+(under a lock) and restored afterwards.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from srgan_lib.atomic import atomic_write
+from srgan_lib.atomic import atomic_write, refuse_existing
+from srgan_lib.errors import InputNotFoundError, UserError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
-__all__ = ["ImageReadError", "IMAGE_EXTENSIONS", "read_image", "read_image_with_alpha",
-           "write_image", "list_images", "center_crop"]
+#: Largest image (in pixels) the readers decode unless told otherwise (``max_pixels``).
+MAX_PIXELS = 2 ** 30
+
+__all__ = ["ImageReadError", "IMAGE_EXTENSIONS", "MAX_PIXELS", "Pixels", "pixels_from_pil",
+           "read_pixels", "read_image", "read_image_with_alpha", "write_image", "list_images",
+           "center_crop"]
 
 
-class ImageReadError(ValueError):
+class ImageReadError(UserError):
     """A file could not be read as an image.  ``str(err)`` is one line naming the file."""
 
     def __init__(self, path, reason: str):
         self.path = Path(path)
-        self.reason = " ".join(str(reason).split())  # keep the message on one line
+        self.reason = " ".join(str(reason).split())
         super().__init__(f"cannot read image {str(self.path)!r}: {self.reason}")
 
 
-def _open(path) -> Image.Image:
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"image file not found: {str(path)!r}")
-    if path.is_dir():
-        raise IsADirectoryError(f"expected an image file, got a directory: {str(path)!r}")
+class Pixels(NamedTuple):
+    """An image as arrays: ``rgb`` ``(H, W, 3)`` uint8, ``alpha`` ``(H, W)`` uint8 or ``None``,
+    and ``gray``, whether the source was grayscale (its three RGB channels are then equal)."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    gray: bool
+
+
+_GRAY_MODES = {"1", "L", "LA", "La", "I", "F"}
+_ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
+def _gray_palette(im: Image.Image) -> bool:
+    pal = np.asarray(im.getpalette() or [], dtype=np.int64)
+    rgb = pal[: pal.size // 3 * 3].reshape(-1, 3)
+    return bool(len(rgb)) and bool(np.all(rgb == rgb[:, :1]))
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    """``im`` turned as its EXIF orientation tag says (a transposed copy), or ``im`` itself."""
     try:
-        with Image.open(path) as im:
-            im.load()  # decode now: truncated files fail here, not later
-            try:
-                out = ImageOps.exif_transpose(im)  # a new image, detached from the file
-            except Exception:  # a malformed EXIF block must not make a good image unreadable
-                out = im.copy()
-            return out
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
-            Image.DecompressionBombError) as exc:
-        reason = str(exc) or type(exc).__name__
-        if isinstance(exc, UnidentifiedImageError):
-            reason = "not a recognised image format"
-        raise ImageReadError(path, reason) from None
+        if im.getexif().get(0x0112, 1) in (1, None):
+            return im
+        return ImageOps.exif_transpose(im)
+    except Exception:  # a malformed EXIF block must not make a good image unreadable
+        return im
 
 
-def _high_bit_to_uint8(im: Image.Image) -> np.ndarray:
-    """``I;16*`` / ``I`` / ``F`` mode -> (H, W) uint8."""
-    arr = np.asarray(im)
-    if im.mode == "F":
-        return np.clip(np.rint(arr.astype(np.float64)), 0, 255).astype(np.uint8)
-    arr = arr.astype(np.float64)
-    # 16-bit data (Pillow opens 16-bit grayscale PNG as "I;16" or "I"): full scale is 65535.
-    return np.clip(np.rint(arr * (255.0 / 65535.0)), 0, 255).astype(np.uint8)
+def pixels_from_pil(im: Image.Image, source="PIL image") -> Pixels:
+    """A Pillow image of any mode as :class:`Pixels`, EXIF orientation applied (module docstring).
 
-
-def _to_rgb_alpha(im: Image.Image, path) -> tuple[np.ndarray, np.ndarray | None]:
+    ``source`` names the image in the :class:`ImageReadError` of a mode Pillow cannot convert.
+    """
+    im = _upright(im)
     mode = im.mode
     if mode.startswith("I") or mode == "F":
-        gray = _high_bit_to_uint8(im)
-        return np.repeat(gray[:, :, None], 3, axis=2), None
-    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        mode == "P" and "transparency" in im.info) or (
-        mode in ("L", "RGB") and "transparency" in im.info)
+        arr = np.asarray(im)
+        if mode == "F":
+            g = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
+        else:  # round(v / 257) with integers: v / 257 is never exactly k + 1/2
+            g = ((np.clip(arr, 0, 65535).astype(np.uint32) + 128) // 257).astype(np.uint8)
+        return Pixels(np.repeat(g[:, :, None], 3, axis=2), None, True)
+    gray = mode in _GRAY_MODES or (mode in ("P", "PA") and _gray_palette(im))
+    has_alpha = mode in _ALPHA_MODES or "transparency" in im.info
     try:
         if has_alpha:
             rgba = np.asarray(im.convert("RGBA"))
-            rgb, alpha = rgba[:, :, :3], rgba[:, :, 3]
-        else:
-            rgb, alpha = np.asarray(im.convert("RGB")), None
-    except (ValueError, OSError) as exc:
-        raise ImageReadError(path, f"unsupported image mode {mode!r} ({exc})") from None
-    return np.ascontiguousarray(rgb, dtype=np.uint8), (
-        None if alpha is None else np.ascontiguousarray(alpha, dtype=np.uint8))
+            return Pixels(np.ascontiguousarray(rgba[:, :, :3]),
+                          np.ascontiguousarray(rgba[:, :, 3]), gray)
+        if mode == "L":
+            return Pixels(np.repeat(np.asarray(im)[:, :, None], 3, axis=2), None, True)
+        return Pixels(np.asarray(im if mode == "RGB" else im.convert("RGB")), None, gray)
+    except (ValueError, OSError) as exc:  # Pillow has no conversion for this mode
+        raise ImageReadError(source, f"unsupported image mode {mode!r} ({exc})") from None
 
 
-def read_image(path) -> np.ndarray:
+@contextlib.contextmanager
+def _pillow_limit_off():
+    with _PILLOW_LIMIT_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+def read_pixels(path, max_pixels: int | None = MAX_PIXELS) -> Pixels:
+    """Read an image file as :class:`Pixels` (RGB, alpha, gray flag).
+
+    Raises :class:`srgan_lib.errors.InputNotFoundError` for a missing file and
+    :class:`ImageReadError` for a folder, a file that is not a readable image, or an image of
+    more than ``max_pixels`` pixels (``None``: no limit).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputNotFoundError(f"image file not found: {str(path)!r}")
+    if path.is_dir():
+        raise ImageReadError(path, "this is a folder, not an image file")
+    decode_errors = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
+                     Image.DecompressionBombError)
+    try:
+        with _pillow_limit_off():
+            im = Image.open(path)  # reads the header only
+    except decode_errors as exc:
+        reason = "not a recognised image format" if isinstance(exc, UnidentifiedImageError) else exc
+        raise ImageReadError(path, str(reason) or type(exc).__name__) from None
+    with im:
+        w, h = im.size
+        if max_pixels is not None and w * h > max_pixels:
+            raise ImageReadError(path, f"{w}x{h} = {w * h:,} pixels is more than "
+                                       f"max_pixels={max_pixels:,} (a guard against decompression "
+                                       f"bombs; pass a larger max_pixels for a trusted file)")
+        try:
+            im.load()  # decode now: truncated files fail here, not later
+        except decode_errors as exc:
+            raise ImageReadError(path, str(exc) or type(exc).__name__) from None
+        return pixels_from_pil(im, path)
+
+
+def read_image(path, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
     """Read any supported image file as an ``(H, W, 3)`` ``uint8`` RGB array (alpha dropped).
 
-    Raises :class:`FileNotFoundError` for a missing file and :class:`ImageReadError`
-    (a ``ValueError``) for a file that is not a readable image.
+    Errors as :func:`read_pixels`.
     """
-    rgb, _ = _to_rgb_alpha(_open(path), path)
-    return rgb
+    return read_pixels(path, max_pixels).rgb
 
 
-def read_image_with_alpha(path) -> tuple[np.ndarray, np.ndarray | None]:
+def read_image_with_alpha(path, max_pixels: int | None = MAX_PIXELS) -> tuple[np.ndarray, np.ndarray | None]:
     """Read an image as ``(rgb uint8 (H,W,3), alpha uint8 (H,W) or None)``.
 
     ``alpha`` is ``None`` when the file has no alpha channel or transparency.
     """
-    return _to_rgb_alpha(_open(path), path)
+    px = read_pixels(path, max_pixels)
+    return px.rgb, px.alpha
 
 
 def _format_for(path: Path) -> str:
-    ext = path.suffix.lower()
-    fmt = Image.registered_extensions().get(ext)
+    fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None or fmt not in Image.SAVE:
-        raise ValueError(f"cannot write {str(path)!r}: unknown image file extension {path.suffix!r} "
-                         f"(use one of {', '.join(IMAGE_EXTENSIONS)})")
+        raise UserError(f"cannot write {str(path)!r}: unknown image file extension {path.suffix!r} "
+                        f"(use one of {', '.join(IMAGE_EXTENSIONS)})")
     return fmt
 
 
-def write_image(path, array, overwrite: bool = False) -> Path:
-    """Write a ``uint8`` image ``(H,W)``, ``(H,W,3)`` or ``(H,W,4)`` atomically.
+def write_image(path, image, overwrite: bool = False) -> Path:
+    """Write a ``uint8`` array ``(H,W)``, ``(H,W,1)``, ``(H,W,2)`` (gray + alpha), ``(H,W,3)``
+    or ``(H,W,4)``, or a Pillow image, atomically (:func:`srgan_lib.atomic.atomic_write`).
 
-    The format comes from the suffix.  The data goes to a temporary file in the
-    destination folder which is then moved into place with :func:`os.replace`, so
-    a crash never leaves a half-written file.  Raises :class:`FileExistsError` if
-    ``path`` exists and ``overwrite`` is false.  Returns the path.
+    The format comes from the suffix (an unknown one raises :class:`UserError`, as does alpha
+    for JPEG).  Raises :class:`srgan_lib.errors.OutputExistsError` if ``path`` exists and
+    ``overwrite`` is false, :class:`srgan_lib.errors.OutputError` when it cannot be written
+    (e.g. its folder does not exist).  Returns the path.
     """
     path = Path(path)
     fmt = _format_for(path)
-    arr = np.asarray(array)
-    if arr.dtype != np.uint8:
-        raise ValueError(f"cannot write {str(path)!r}: expected a uint8 array, got dtype {arr.dtype}")
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4))):
-        raise ValueError(f"cannot write {str(path)!r}: expected (H,W), (H,W,3) or (H,W,4), got {arr.shape}")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"refusing to overwrite existing file {str(path)!r} (use overwrite)")
-    parent = path.parent
-    if not parent.is_dir():
-        raise FileNotFoundError(f"output folder does not exist: {str(parent)!r}")
-    im = Image.fromarray(np.ascontiguousarray(arr))
-    if fmt == "JPEG" and im.mode == "RGBA":
-        raise ValueError(f"cannot write {str(path)!r}: JPEG has no alpha channel")
+    if isinstance(image, Image.Image):
+        im = image
+    else:
+        arr = np.asarray(image)
+        if arr.dtype != np.uint8:
+            raise ValueError(f"cannot write {str(path)!r}: expected a uint8 array, got dtype {arr.dtype}")
+        if arr.ndim == 3 and arr.shape[2] == 1:
+            arr = arr[:, :, 0]
+        if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (2, 3, 4))):
+            raise ValueError(f"cannot write {str(path)!r}: expected (H,W), (H,W,2), (H,W,3) or "
+                             f"(H,W,4), got {arr.shape}")
+        im = Image.fromarray(np.ascontiguousarray(arr))
+    if fmt == "JPEG" and im.mode in _ALPHA_MODES:
+        raise UserError(f"cannot write {str(path)!r}: JPEG has no alpha channel (use .png)")
+    refuse_existing([path], overwrite)
+
     def save(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             im.save(f, format=fmt)
 
-    atomic_write(path, save, overwrite=overwrite)
-    return path
+    return atomic_write(path, save, overwrite=overwrite)
 
 
 def list_images(folder) -> list[Path]:
     """Sorted image files (by extension, case-insensitive; hidden files skipped) in ``folder``.
 
-    Raises :class:`FileNotFoundError` for a missing folder, :class:`NotADirectoryError`
-    for a file, and :class:`ValueError` when the folder holds no image files.
+    Raises :class:`srgan_lib.errors.InputNotFoundError` for a missing folder and
+    :class:`srgan_lib.errors.UserError` for a file or a folder without image files.
     """
     folder = Path(folder)
     if not folder.exists():
-        raise FileNotFoundError(f"folder not found: {str(folder)!r}")
+        raise InputNotFoundError(f"folder not found: {str(folder)!r}")
     if not folder.is_dir():
-        raise NotADirectoryError(f"not a folder: {str(folder)!r}")
+        raise UserError(f"not a folder: {str(folder)!r}")
     files = sorted(p for p in folder.iterdir()
                    if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS)
     if not files:
-        raise ValueError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in folder {str(folder)!r}")
+        raise UserError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in folder {str(folder)!r}")
     return files
 
 

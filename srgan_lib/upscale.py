@@ -8,27 +8,24 @@ windows overlap by ``2 * overlap`` pixels; of each window's SR output only the *
 is kept -- the part at least ``overlap`` LR pixels away from every window edge that is not
 also an image edge -- and the interiors are stitched edge to edge.  Windows are all the
 same shape (the last one in each row/column is shifted back to end at the image edge), so
-a compiled predict function is traced once per image size, not once per tile.
+the compiled forward pass (:mod:`srgan_lib.inference`) is built once per image size, not
+once per tile, and windows go through it in batches of ``batch``.
 
 A convolution with ``padding="same"`` zero-pads at the window edge instead of seeing the
 neighbouring pixels; the error this introduces travels inwards by the kernel radius per
 layer, i.e. by at most the network's *receptive-field radius* ``R`` (in LR pixels).  When
 ``overlap >= R`` every kept pixel sees exactly the data it sees in whole-image inference,
 and windows that touch an image edge get the same zero padding there as the whole image.
-BatchNorm in inference mode is a per-pixel affine map, so the tiled result equals the
-whole-image result up to float rounding.  Measured (``tests/test_upscale.py``, TF-CPU 2.21):
-the kept pixels of a window are bit-identical in float32 to the same pixels of a larger input
-for most shapes, but oneDNN (TensorFlow's default CPU kernels) picks its convolution kernel
-by tensor shape, and some window shapes change the float32 summation order (|diff| ~1e-6);
-graph (``predict_on_batch``) vs eager (``models.super_resolve``) execution does the same.  The
-``uint8`` output then differs by exactly 1 at a handful of pixels whose value sits on a .5
-rounding boundary (0 to 7 of 40,000 pixels in the tests; 0 with ``TF_ENABLE_ONEDNN_OPTS=0``).
-With kernels whose summation order does not depend on the shape -- the JAX backend (XLA), or
-TensorFlow with ``TF_ENABLE_ONEDNN_OPTS=0`` set before it is imported -- the tiled ``uint8``
-output is byte-identical to whole-image output for every tile size tested
-(``test_tiled_uint8_identical_to_whole_with_deterministic_kernels``).  With oneDNN on, the tests
-assert identical ``uint8`` except off-by-one at rounding boundaries, and float32 agreement
-within 2e-5.
+BatchNorm in inference mode is a per-pixel affine map (and is folded into the convolution
+before it, :func:`srgan_lib.inference.fold_batchnorm`), so the tiled result equals the
+whole-image result up to float rounding: both compute the same sums, and only the order of
+the float32 additions can change with the window shape, where the backend's kernels choose it
+(TensorFlow's default CPU kernels, oneDNN, pick an algorithm per shape; XLA's fusions on JAX
+can move the last bit).  A value that sits within that rounding error of a .5 boundary can
+then come out one step higher or lower in ``uint8``.  ``tests/test_upscale.py`` asserts tiled
+``uint8`` output byte-identical to whole-image output of the same predictor on JAX and on
+TensorFlow with ``TF_ENABLE_ONEDNN_OPTS=0`` (set before it is imported), and off by one only
+at rounding boundaries with oneDNN.
 
 Receptive field of the default SRResNet (16 residual blocks, x4), derived from the kernel
 sizes by :func:`receptive_field` walking the layers backwards from the output (an
@@ -44,22 +41,29 @@ upsampling by ``f`` maps a radius ``r`` to ``ceil(r / f)`` coarser pixels)::
     head conv9x9                      r = 40  LR pixels
 
 so **the default model needs ``overlap >= 40``** LR pixels (``srresnet(num_blocks=B)``
-needs ``8 + 2*B``; 12 for B=2).  The same number is measured empirically from the gradient
-of one output pixel with respect to the input in ``tests/test_upscale.py``.  ``overlap``
-defaults to the model's receptive field, ``tile`` to :data:`DEFAULT_TILE` (256 LR pixels,
-i.e. 176-pixel interiors with the default overlap).
+needs ``8 + 2*B``; 12 for B=2); ``tests/test_upscale.py`` checks the formula against the
+gradient of one output pixel with respect to the input.  ``overlap`` defaults to the model's
+receptive field, ``tile`` to :data:`DEFAULT_TILE` (256 LR pixels, i.e. 176-pixel interiors
+with the default overlap).
+
+Memory
+------
+The image is processed window by window: besides the input and one batch of windows, only
+the ``uint8`` output exists at full size (:func:`upscale_file` pastes the tiles straight into
+the Pillow image it saves).  Alpha is not fed to the network: it is upscaled with
+MATLAB-style bicubic (:func:`srgan_lib.degrade.imresize`) per kept tile, from a window with
+:data:`ALPHA_MARGIN` LR pixels of context, enough for the 4-tap bicubic kernel, so it equals
+the whole-image resize exactly.
 
 Images
 ------
-:func:`upscale` takes ``uint8`` arrays ``(H, W)`` (grayscale), ``(H, W, 3)`` (RGB),
-``(H, W, 4)`` (RGBA) or a PIL image and returns the same kind.  Grayscale goes through the
-network as three equal channels and comes back as one channel (the BT.601 luma
-``0.299 R + 0.587 G + 0.114 B`` of the SR output, as Pillow's ``convert("L")``), so grayscale
-in gives grayscale out (mode ``L`` / ``(H*s, W*s)``).  Alpha is not fed to the network: it
-is upscaled separately with MATLAB-style bicubic (:func:`srgan_lib.degrade.imresize`).
-Files are read with :func:`srgan_lib.images.read_image_with_alpha` (palette, 16-bit, EXIF
-orientation handled there) and written 8-bit, atomically, never over an existing file
-unless asked.
+:func:`upscale` takes ``uint8`` arrays ``(H, W)`` (grayscale), ``(H, W, 1)``,
+``(H, W, 3)`` (RGB), ``(H, W, 4)`` (RGBA) or a PIL image and returns the same kind.  Images
+are converted by :func:`srgan_lib.images.pixels_from_pil` (palette, 16-bit, EXIF orientation).
+Grayscale goes through the network as three equal channels and comes back as one channel
+(the BT.601 luma of the SR output, computed by Pillow's ``convert("L")``), so grayscale in
+gives grayscale out (mode ``L`` / ``LA``).  Files are written 8-bit, atomically, never over
+an existing file unless asked, and never over an input of the same command.
 
 Device
 ------
@@ -73,23 +77,31 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-__all__ = ["DEFAULT_TILE", "SRRESNET_RECEPTIVE_FIELD", "receptive_field", "tile_windows",
-           "upscale", "upscale_file", "device_scope", "output_path_for",
-           "add_arguments", "main"]
+from srgan_lib.errors import UserError
+
+__all__ = ["DEFAULT_TILE", "BATCH_PIXELS", "ALPHA_MARGIN", "SRRESNET_RECEPTIVE_FIELD",
+           "receptive_field", "tile_windows", "upscale", "upscale_file", "device_scope",
+           "output_path_for", "add_arguments", "main"]
 
 DEFAULT_TILE = 256
+#: LR pixels per call of the compiled forward pass when ``batch`` is not given: one 256 x 256
+#: window, sixteen 64 x 64 windows.
+BATCH_PIXELS = 256 * 256
+#: LR pixels of context around each kept tile for the bicubic upscale of alpha (the kernel
+#: reaches 2 LR pixels).
+ALPHA_MARGIN = 3
 #: Receptive-field radius in LR pixels of the default ``srresnet()`` (16 blocks, x4).
 SRRESNET_RECEPTIVE_FIELD = 40
 
-_GRAY_MODES = {"1", "L", "LA", "La", "I", "F"}
 _FORMAT_SUFFIX = {"png": ".png", "jpg": ".jpg", "jpeg": ".jpg", "bmp": ".bmp", "tif": ".tif",
                   "tiff": ".tif", "webp": ".webp"}
 _NO_ALPHA_SUFFIXES = {".jpg", ".jpeg", ".bmp"}
+_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 
 
 # ----------------------------------------------------------------------------------------
@@ -107,7 +119,7 @@ def receptive_field(model) -> int:
     (the skips are identities) and the bound is exact: 40 for the default 16-block model,
     ``8 + 2 * num_blocks`` in general.  Layers that move pixels in ways this does not model
     (strides, pooling, transposed convolutions, resizing by non-integers) raise
-    ``ValueError``.
+    :class:`~srgan_lib.errors.UserError` (a ``ValueError``).
     """
     import keras
 
@@ -117,14 +129,14 @@ def receptive_field(model) -> int:
         if isinstance(layer, keras.layers.InputLayer):
             continue
         if isinstance(layer, (keras.layers.Conv2DTranspose,)) or "Pool" in name:
-            raise ValueError(f"receptive_field: cannot handle layer {layer.name!r} ({name})")
+            raise UserError(f"receptive_field: cannot handle layer {layer.name!r} ({name})")
         if isinstance(layer, keras.layers.Conv2D) or name in ("DepthwiseConv2D", "SeparableConv2D"):
             if any(int(s) != 1 for s in layer.strides):
-                raise ValueError(f"receptive_field: strided convolution {layer.name!r} is not supported")
+                raise UserError(f"receptive_field: strided convolution {layer.name!r} is not supported")
             k = max(int(v) for v in layer.kernel_size)
             d = max(int(v) for v in layer.dilation_rate)
             if layer.padding != "same":
-                raise ValueError(f"receptive_field: convolution {layer.name!r} has padding "
+                raise UserError(f"receptive_field: convolution {layer.name!r} has padding "
                                  f"{layer.padding!r}; tiling needs 'same'")
             radius += d * (k - 1) // 2
         elif name == "PixelShuffle" or isinstance(layer, keras.layers.UpSampling2D):
@@ -146,14 +158,14 @@ def tile_windows(length: int, tile: int, overlap: int) -> list[tuple[int, int, i
     """
     length, tile, overlap = int(length), int(tile), int(overlap)
     if length < 1:
-        raise ValueError(f"cannot tile an empty axis (length {length})")
+        raise UserError(f"cannot tile an empty axis (length {length})")
     if overlap < 0:
-        raise ValueError(f"overlap must be >= 0 (got {overlap})")
+        raise UserError(f"overlap must be >= 0 (got {overlap})")
     if tile <= 0 or length <= tile:
         return [(0, length, 0, length)]
     step = tile - 2 * overlap
     if step < 1:
-        raise ValueError(f"tile ({tile}) must be larger than 2 * overlap ({2 * overlap}): "
+        raise UserError(f"tile ({tile}) must be larger than 2 * overlap ({2 * overlap}): "
                          f"use a larger --tile or a smaller --overlap")
     starts = []
     s = 0
@@ -180,233 +192,213 @@ def tile_windows(length: int, tile: int, overlap: int) -> list[tuple[int, int, i
 
 def _gpu_available() -> bool:
     import keras
-
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-        return bool(tf.config.list_physical_devices("GPU"))
-    if backend == "jax":
-        import jax
-        try:
-            return bool(jax.devices("gpu"))
-        except RuntimeError:
-            return False
-    if backend == "torch":
-        import torch
-        return bool(torch.cuda.is_available())
-    return False
+    return any(d.startswith("gpu") for d in keras.distribution.list_devices())
 
 
 def device_scope(device: str | None):
     """Context manager placing computation on ``"cpu"`` or ``"gpu"`` (``None``: backend default).
 
-    Uses ``keras.device`` (``tf.device`` / ``jax.default_device``).  Raises ``ValueError``
-    for ``"gpu"`` when the Keras backend sees no GPU.
+    Uses ``keras.device`` (``tf.device`` / ``jax.default_device``).  Raises
+    :class:`~srgan_lib.errors.UserError` for ``"gpu"`` when the Keras backend sees no GPU.
     """
     if device is None:
         return contextlib.nullcontext()
     device = str(device).lower()
     if device not in ("cpu", "gpu"):
-        raise ValueError(f"device must be 'cpu' or 'gpu' (got {device!r})")
+        raise UserError(f"device must be 'cpu' or 'gpu' (got {device!r})")
     import keras
 
     if device == "gpu" and not _gpu_available():
-        raise ValueError(f"--device gpu: the {keras.backend.backend()} backend sees no GPU "
-                         f"(use --device cpu, or install a GPU build of the backend)")
+        raise UserError(f"--device gpu: the {keras.backend.backend()} backend sees no GPU "
+                        f"(use --device cpu, or install a GPU build of the backend)")
     return keras.device(f"{device}:0")
 
 
 # ----------------------------------------------------------------------------------------
-# core
+# core: windows -> batches -> kept tiles
 
-def _luma(rgb: np.ndarray) -> np.ndarray:
-    y = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
-    return np.clip(np.rint(y), 0, 255).astype(np.uint8)
+def _sr_tiles(rgb, forward, scale: int, tile, overlap, batch, progress: bool):
+    """Run ``forward`` (uint8 ``(N, h, w, 3)`` -> ``(N, h*s, w*s, C)``) over the windows of the
+    RGB uint8 image ``rgb`` and yield ``((y0, y1, x0, x1), sr)`` for each kept tile: its LR
+    rows/columns and its SR pixels, in row-major order."""
+    h, w = rgb.shape[:2]
+    rows, cols = tile_windows(h, tile, overlap), tile_windows(w, tile, overlap)
+    windows = [(r, c) for r in rows for c in cols]
+    wh, ww = rows[0][1] - rows[0][0], cols[0][1] - cols[0][0]
+    if batch is None:
+        batch = max(1, BATCH_PIXELS // (wh * ww))
+    batch = min(int(batch), len(windows))
+    lr = np.empty((batch, wh, ww, 3), np.uint8)
+    s = scale
+    bar = None
+    if progress and len(windows) > 1:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(windows), desc="tiles", unit="tile", leave=False, disable=None,
+                   file=sys.stderr)
+    try:
+        for i in range(0, len(windows), batch):
+            group = windows[i:i + batch]
+            for j, ((y0, y1, _, _), (x0, x1, _, _)) in enumerate(group):
+                lr[j] = rgb[y0:y1, x0:x1]
+            lr[len(group):] = lr[len(group) - 1]  # pad the last batch: one shape, one compile
+            sr = forward(lr)
+            for j, ((y0, _, ky0, ky1), (x0, _, kx0, kx1)) in enumerate(group):
+                yield (ky0, ky1, kx0, kx1), sr[j, (ky0 - y0) * s:(ky1 - y0) * s,
+                                               (kx0 - x0) * s:(kx1 - x0) * s]
+            if bar is not None:
+                bar.update(len(group))
+    finally:
+        if bar is not None:
+            bar.close()
 
 
-def _upscale_alpha(alpha: np.ndarray, scale: int) -> np.ndarray:
+def _alpha_tile(alpha, box, scale: int) -> np.ndarray:
+    """Bicubic x``scale`` of ``alpha[y0:y1, x0:x1]``, computed from a window with
+    :data:`ALPHA_MARGIN` pixels of context: equal to the same part of the whole-image resize."""
     from srgan_lib.degrade import imresize
 
+    (y0, y1, x0, x1), m, s = box, ALPHA_MARGIN, scale
     h, w = alpha.shape
-    up = imresize(alpha.astype(np.float64), output_shape=(h * scale, w * scale))
+    a0, a1, b0, b1 = max(0, y0 - m), min(h, y1 + m), max(0, x0 - m), min(w, x1 + m)
+    up = imresize(alpha[a0:a1, b0:b1], output_shape=((a1 - a0) * s, (b1 - b0) * s))
+    up = up[(y0 - a0) * s:(y1 - a0) * s, (x0 - b0) * s:(x1 - b0) * s]
     return np.clip(np.rint(up), 0, 255).astype(np.uint8)
 
 
-def _predict(model, lr_uint8: np.ndarray) -> np.ndarray:
-    from srgan_lib.models import lr_from_uint8
-
-    x = lr_from_uint8(lr_uint8)[None]
-    y = model.predict_on_batch(x)
-    return np.asarray(y)[0]
-
-
-def _sr_rgb(rgb: np.ndarray, model, tile, overlap, scale: int, progress: bool,
-            as_float: bool = False) -> np.ndarray:
-    """Tiled SR of an RGB uint8 image -> uint8 (or the float32 [-1,1] network output)."""
-    from srgan_lib.models import hr_to_uint8
-
-    h, w = rgb.shape[:2]
+def _output_tiles(px, predictor, tile, overlap, batch, progress):
+    """Yield ``(y, x, tile)``: the final uint8 pixels (gray: 1 channel, then alpha) of each kept
+    tile and its top-left corner in the output."""
+    s = predictor.scale
+    h, w = px.rgb.shape[:2]
     if tile is None:
         tile = DEFAULT_TILE
     tile = int(tile)
     if overlap is None:
-        overlap = receptive_field(model) if tile > 0 and (h > tile or w > tile) else 0
-    rows = tile_windows(h, tile, overlap)
-    cols = tile_windows(w, tile, overlap)
-    out = np.empty((h * scale, w * scale, 3), dtype=np.float32 if as_float else np.uint8)
-    s = scale
-    bar = None
-    n = len(rows) * len(cols)
-    if progress and n > 1:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=n, desc="tiles", unit="tile", leave=False, disable=None, file=sys.stderr)
-    try:
-        for (y0, y1, ky0, ky1) in rows:
-            for (x0, x1, kx0, kx1) in cols:
-                sr = _predict(model, rgb[y0:y1, x0:x1])
-                if sr.shape[:2] != ((y1 - y0) * s, (x1 - x0) * s):
-                    got = sr.shape[0] / (y1 - y0)
-                    raise ValueError(f"the model upscales by {got:g}, not by --scale {scale} "
-                                     f"(output {sr.shape[:2]} for input {(y1 - y0, x1 - x0)})")
-                crop = sr[(ky0 - y0) * s:(ky1 - y0) * s, (kx0 - x0) * s:(kx1 - x0) * s]
-                out[ky0 * s:ky1 * s, kx0 * s:kx1 * s] = crop if as_float else hr_to_uint8(crop)
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+        overlap = receptive_field(predictor.model) if tile > 0 and (h > tile or w > tile) else 0
+    for box, sr in _sr_tiles(px.rgb, predictor, s, tile, overlap, batch, progress):
+        parts = [np.asarray(Image.fromarray(sr).convert("L"))[:, :, None] if px.gray else sr]
+        if px.alpha is not None:
+            parts.append(_alpha_tile(px.alpha, box, s)[:, :, None])
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
+        yield box[0] * s, box[2] * s, out
+
+
+def _channels(px) -> int:
+    return (1 if px.gray else 3) + (px.alpha is not None)
+
+
+def _to_array(px, predictor, tile, overlap, batch, progress) -> np.ndarray:
+    h, w = px.rgb.shape[:2]
+    s = predictor.scale
+    out = np.empty((h * s, w * s, _channels(px)), np.uint8)
+    for y, x, t in _output_tiles(px, predictor, tile, overlap, batch, progress):
+        out[y:y + t.shape[0], x:x + t.shape[1]] = t
     return out
+
+
+def _to_pil(px, predictor, tile, overlap, batch, progress):
+    h, w = px.rgb.shape[:2]
+    s = predictor.scale
+    im = Image.new(_MODES[_channels(px)], (w * s, h * s))
+    for y, x, t in _output_tiles(px, predictor, tile, overlap, batch, progress):
+        im.paste(Image.fromarray(t[:, :, 0] if t.shape[2] == 1 else t), (x, y))
+    return im
 
 
 def _check_scale(scale) -> int:
     if int(scale) != scale or int(scale) < 1:
-        raise ValueError(f"scale must be a positive integer (got {scale!r})")
+        raise UserError(f"scale must be a positive integer (got {scale!r})")
     return int(scale)
 
 
-def _upscale_arrays(rgb, alpha, gray: bool, model, tile, overlap, scale, progress):
-    sr = _sr_rgb(rgb, model, tile, overlap, scale, progress)
-    if gray:
-        sr = _luma(sr)
-    if alpha is not None:
-        a = _upscale_alpha(alpha, scale)
-        sr = np.dstack([sr, a]) if gray else np.concatenate([sr, a[:, :, None]], axis=2)
-    return sr
+def _checked_predictor(model, scale):
+    """``model`` compiled (:func:`srgan_lib.inference.make_predictor`) unless it is a predictor;
+    a ``scale`` other than the model's is a :class:`UserError`."""
+    from srgan_lib.inference import Predictor, make_predictor
+
+    predictor = model if isinstance(model, Predictor) else make_predictor(model)
+    if scale is not None and _check_scale(scale) != predictor.scale:
+        raise UserError(f"the model upscales by {predictor.scale}, not by scale {scale}")
+    return predictor
 
 
-def _pil_to_arrays(im):
-    """PIL image -> (rgb uint8, alpha or None, gray?, output mode)."""
-    mode = im.mode
-    if mode.startswith("I") or mode == "F":
-        arr = np.asarray(im)
-        if mode == "F":
-            g = np.clip(np.rint(arr.astype(np.float64)), 0, 255).astype(np.uint8)
-        else:
-            g = np.clip(np.rint(arr.astype(np.float64) * (255.0 / 65535.0)), 0, 255).astype(np.uint8)
-        return np.repeat(g[:, :, None], 3, axis=2), None, True, "L"
-    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
-    gray = mode in _GRAY_MODES
-    if has_alpha:
-        rgba = np.asarray(im.convert("RGBA"))
-        rgb, alpha = rgba[:, :, :3], rgba[:, :, 3]
-    else:
-        rgb, alpha = np.asarray(im.convert("RGB")), None
-    out_mode = ("LA" if alpha is not None else "L") if gray else ("RGBA" if alpha is not None else "RGB")
-    return np.ascontiguousarray(rgb), alpha, gray, out_mode
+def _pixels_from_array(image):
+    from srgan_lib.images import Pixels
+
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        raise ValueError(f"upscale: expected a uint8 image, got dtype {arr.dtype}")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim == 2:
+        return Pixels(np.repeat(arr[:, :, None], 3, axis=2), None, True)
+    if arr.ndim == 3 and arr.shape[2] in (3, 4):
+        return Pixels(np.ascontiguousarray(arr[:, :, :3]),
+                      arr[:, :, 3] if arr.shape[2] == 4 else None, False)
+    raise ValueError(f"upscale: expected an image of shape (H,W), (H,W,1), (H,W,3) or (H,W,4), "
+                     f"got {arr.shape}")
 
 
-def upscale(image, model, tile=None, overlap=None, scale=4, progress=False):
+def upscale(image, model, tile=None, overlap=None, scale=None, progress=False, batch=None):
     """Super-resolve one image with a generator, in overlapping tiles.
 
     Args:
         image: ``uint8`` array ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)``,
-            or a PIL image (any mode; 16-bit is scaled to 8 bits).
+            or a PIL image (any mode; 16-bit is scaled to 8 bits, EXIF orientation applied).
         model: a ``keras.Model`` generator (LR [0,1] -> HR [-1,1]), e.g. from
-            :func:`srgan_lib.weights.load_generator`.
+            :func:`srgan_lib.weights.load_generator`, or a
+            :class:`srgan_lib.inference.Predictor` built from one with
+            :func:`srgan_lib.inference.make_predictor` (build it once for many images: a
+            model is compiled anew on every call).
         tile: LR window size (the network input); ``None`` -> :data:`DEFAULT_TILE`,
             ``0`` -> whole-image inference in one call.
         overlap: LR pixels of context on each inner window edge; ``None`` -> the model's
             :func:`receptive_field` (40 for the default SRResNet), which makes the result
             equal to whole-image inference.
-        scale: the model's upscaling factor (checked against the model's output).
+        scale: the upscaling factor expected of the model (``None``: the model's own).
         progress: show a tqdm bar over the tiles.
+        batch: windows per call of the forward pass; ``None`` -> :data:`BATCH_PIXELS` LR
+            pixels per call.
 
     Returns:
         The same kind as ``image``: a ``uint8`` array ``(H*s, W*s[, C])`` with the same
         channel layout (grayscale stays one channel, alpha is bicubic-upscaled), or a PIL
         image of mode ``L``, ``LA``, ``RGB`` or ``RGBA``.
     """
-    scale = _check_scale(scale)
-    try:
-        from PIL import Image
-        is_pil = isinstance(image, Image.Image)
-    except ImportError:  # pragma: no cover
-        is_pil = False
-    if is_pil:
-        rgb, alpha, gray, mode = _pil_to_arrays(image)
-        out = _upscale_arrays(rgb, alpha, gray, model, tile, overlap, scale, progress)
-        return Image.fromarray(out, mode=mode)
-    arr = np.asarray(image)
-    if arr.dtype != np.uint8:
-        raise ValueError(f"upscale: expected a uint8 image, got dtype {arr.dtype}")
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        return _upscale_arrays(np.repeat(arr, 3, axis=2), None, True, model, tile, overlap,
-                               scale, progress)[:, :, None]
-    if arr.ndim == 2:
-        return _upscale_arrays(np.repeat(arr[:, :, None], 3, axis=2), None, True, model, tile,
-                               overlap, scale, progress)
-    if arr.ndim == 3 and arr.shape[2] == 3:
-        return _upscale_arrays(arr, None, False, model, tile, overlap, scale, progress)
-    if arr.ndim == 3 and arr.shape[2] == 4:
-        return _upscale_arrays(np.ascontiguousarray(arr[:, :, :3]), arr[:, :, 3], False, model,
-                               tile, overlap, scale, progress)
-    raise ValueError(f"upscale: expected an image of shape (H,W), (H,W,1), (H,W,3) or (H,W,4), "
-                     f"got {arr.shape}")
+    predictor = _checked_predictor(model, scale)
+    if isinstance(image, Image.Image):
+        from srgan_lib.images import pixels_from_pil
+        return _to_pil(pixels_from_pil(image), predictor, tile, overlap, batch, progress)
+    out = _to_array(_pixels_from_array(image), predictor, tile, overlap, batch, progress)
+    keep_axis = np.ndim(image) == 3
+    return out if keep_axis else out[:, :, 0]
 
 
-def _source_is_gray(path) -> bool:
-    """Whether the file holds a grayscale image (reads the header only)."""
-    from PIL import Image
-    try:
-        with Image.open(path) as im:
-            mode = im.mode
-            if mode == "P":
-                pal = im.getpalette() or []
-                rgb = np.asarray(pal[: (len(pal) // 3) * 3]).reshape(-1, 3)
-                return bool(len(rgb)) and bool(np.all(rgb[:, 0] == rgb[:, 1]) and
-                                               np.all(rgb[:, 1] == rgb[:, 2]))
-            return mode in _GRAY_MODES or mode.startswith("I;16")
-    except Exception:
-        return False
-
-
-def upscale_file(input_path, output_path, model, tile=None, overlap=None, scale=4,
-                 overwrite=False, progress=False) -> Path:
+def upscale_file(input_path, output_path, model, tile=None, overlap=None, scale=None,
+                 overwrite=False, progress=False, batch=None) -> Path:
     """Read ``input_path``, :func:`upscale` it and write ``output_path`` atomically.
 
     The output format follows ``output_path``'s suffix.  Grayscale files give grayscale
-    files, alpha is kept (bicubic).  Raises ``FileExistsError`` (before any work) when
-    ``output_path`` exists and ``overwrite`` is false, ``ImageReadError`` (a
-    ``ValueError`` naming the file) for an unreadable input.  Returns the output path.
+    files, alpha is kept (bicubic).  Raises :class:`~srgan_lib.errors.OutputExistsError`
+    (before any work) when ``output_path`` exists and ``overwrite`` is false,
+    :class:`~srgan_lib.errors.UserError` when it is the input itself or cannot store the
+    input's alpha, :class:`~srgan_lib.images.ImageReadError` for an unreadable input.
+    Returns the output path.
     """
-    from srgan_lib.images import read_image_with_alpha, write_image
+    from srgan_lib.atomic import refuse_existing
+    from srgan_lib.images import read_pixels, write_image
 
-    scale = _check_scale(scale)
     input_path, output_path = Path(input_path), Path(output_path)
-    if output_path.exists() and not overwrite:
-        raise FileExistsError(f"refusing to overwrite existing file {str(output_path)!r} "
-                              f"(use --overwrite)")
-    if input_path.exists() and output_path.exists() and input_path.resolve() == output_path.resolve():
-        raise FileExistsError(f"output {str(output_path)!r} would replace its input")
-    rgb, alpha = read_image_with_alpha(input_path)
-    if alpha is not None and output_path.suffix.lower() in _NO_ALPHA_SUFFIXES:
-        raise ValueError(f"{str(input_path)!r} has an alpha channel, which "
-                         f"{output_path.suffix} cannot store (use --format png)")
-    gray = _source_is_gray(input_path)
-    out = _upscale_arrays(rgb, alpha, gray, model, tile, overlap, scale, progress)
-    if out.ndim == 3 and out.shape[2] == 2:  # gray + alpha: files store it as RGBA
-        out = np.dstack([out[:, :, 0]] * 3 + [out[:, :, 1]])
-    return write_image(output_path, out, overwrite=overwrite)
+    if output_path.resolve() == input_path.resolve():
+        raise UserError(f"output {str(output_path)!r} would replace its input")
+    refuse_existing([output_path], overwrite)
+    predictor = _checked_predictor(model, scale)
+    px = read_pixels(input_path)
+    if px.alpha is not None and output_path.suffix.lower() in _NO_ALPHA_SUFFIXES:
+        raise UserError(f"{str(input_path)!r} has an alpha channel, which "
+                        f"{output_path.suffix} cannot store (use --format png)")
+    im = _to_pil(px, predictor, tile, overlap, batch, progress)
+    return write_image(output_path, im, overwrite=overwrite)
 
 
 # ----------------------------------------------------------------------------------------
@@ -448,17 +440,24 @@ def add_arguments(parser) -> None:
     parser.add_argument("--overlap", type=int, default=None, metavar="O",
                         help="LR pixels of context on each inner tile edge; default: the model's "
                              f"receptive field ({SRRESNET_RECEPTIVE_FIELD} for the default 16-block "
-                             "SRResNet), which makes tiled output equal to whole-image output (up to float32 "
-                             "rounding: rarely a pixel off by one at a .5 boundary)")
+                             "SRResNet), which makes tiled output equal to whole-image output")
+    parser.add_argument("--batch", type=int, default=None, metavar="N",
+                        help=f"tiles per call of the network (default: {BATCH_PIXELS} LR pixels "
+                             f"per call, e.g. 1 tile of 256x256); larger batches help on a GPU")
     parser.add_argument("--device", choices=("cpu", "gpu"), default=None,
                         help="run on the CPU or the GPU (keras.device; default: the backend's choice)")
     parser.add_argument("--scale", type=int, default=4, help="upscaling factor of the model (default 4)")
     parser.add_argument("--format", choices=sorted(_FORMAT_SUFFIX), default=None,
                         help="output file format (default: same as each input)")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing output files (never an input of the same command)")
 
 
 def _collect(inputs, out, scale, fmt):
+    """``[(input file, output file)]`` for the command line's inputs; refuses two inputs with one
+    output and an output that is also an input (which ``--overwrite`` would destroy before it is
+    read)."""
+    from srgan_lib.errors import InputNotFoundError
     from srgan_lib.images import list_images
 
     paths = [Path(p) for p in inputs]
@@ -471,60 +470,54 @@ def _collect(inputs, out, scale, fmt):
         elif p.exists():
             jobs.append((p, output_path_for(p, None, out, scale, fmt, single_file)))
         else:
-            raise FileNotFoundError(f"input not found: {str(p)!r}")
+            raise InputNotFoundError(f"input not found: {str(p)!r}")
+    sources = {src.resolve(): src for src, _ in jobs}
     seen = {}
     for src, dst in jobs:
         key = dst.resolve()
+        if key in sources:
+            raise UserError(f"the output for {str(src)!r} would be {str(dst)!r}, which is also an "
+                            f"input of this command; use -o to write elsewhere")
         if key in seen:
-            raise ValueError(f"{str(seen[key])!r} and {str(src)!r} would both be written to "
-                             f"{str(dst)!r}; use separate -o folders")
+            raise UserError(f"{str(seen[key])!r} and {str(src)!r} would both be written to "
+                            f"{str(dst)!r}; use separate -o folders")
         seen[key] = src
     return jobs
 
 
 def main(args) -> int:
-    from srgan_lib.cli import UserError
+    from tqdm.auto import tqdm
+
+    from srgan_lib.atomic import make_dir, refuse_existing
+    from srgan_lib.inference import make_predictor
+    from srgan_lib.weights import load_generator
 
     scale = _check_scale(args.scale)
-    out = Path(args.output) if args.output else None
-    jobs = _collect(args.inputs, out, scale, args.format)
     if args.tile < 0:
         raise UserError(f"--tile must be >= 0 (got {args.tile})")
     if args.overlap is not None and args.overlap < 0:
         raise UserError(f"--overlap must be >= 0 (got {args.overlap})")
-    from tqdm.auto import tqdm
-
+    if args.batch is not None and args.batch < 1:
+        raise UserError(f"--batch must be >= 1 (got {args.batch})")
+    jobs = _collect(args.inputs, Path(args.output) if args.output else None, scale, args.format)
+    refuse_existing([dst for _, dst in jobs], args.overwrite)  # every target, before any work
     failed = 0
     with device_scope(args.device):
-        from srgan_lib.weights import load_generator
-        model = load_generator(args.model)
-        overlap = args.overlap if args.overlap is not None else receptive_field(model)
+        predictor = _checked_predictor(make_predictor(load_generator(args.model)), scale)
+        overlap = args.overlap if args.overlap is not None else receptive_field(predictor.model)
         if args.tile and args.tile <= 2 * overlap:
             raise UserError(f"--tile {args.tile} must be larger than 2 x overlap ({2 * overlap})")
+        for folder in dict.fromkeys(dst.parent for _, dst in jobs):
+            make_dir(folder)
         many = len(jobs) > 1
         for src, dst in tqdm(jobs, desc="images", unit="img", disable=None if many else True,
                              file=sys.stderr):
             try:
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                upscale_file(src, dst, model, tile=args.tile, overlap=overlap, scale=scale,
-                             overwrite=args.overwrite, progress=True)
-            except (ValueError, OSError) as exc:
+                upscale_file(src, dst, predictor, tile=args.tile, overlap=overlap,
+                             overwrite=args.overwrite, progress=True, batch=args.batch)
+            except UserError as exc:  # this input cannot be upscaled; the others can
                 failed += 1
-                msg = " ".join(str(exc).split())
-                if str(src) not in msg:
-                    msg = f"{str(src)!r}: {msg}"
+                msg = str(exc) if str(src) in str(exc) else f"{str(src)!r}: {exc}"
                 tqdm.write(f"srgan upscale: error: {msg}", file=sys.stderr)
-    done = len(jobs) - failed
-    print(f"upscaled {done} of {len(jobs)} image(s) x{scale}", file=sys.stderr)
+    print(f"upscaled {len(jobs) - failed} of {len(jobs)} image(s) x{scale}", file=sys.stderr)
     return 1 if failed else 0
-
-
-class _CallableModule(types.ModuleType):
-    """``import srgan_lib.upscale`` binds the package attribute ``srgan_lib.upscale`` to this
-    module; making the module callable keeps ``srgan_lib.upscale(image, model)`` working."""
-
-    def __call__(self, *args, **kwargs):
-        return upscale(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

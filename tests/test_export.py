@@ -6,6 +6,7 @@ import keras
 
 from srgan_lib import cli, models
 from srgan_lib import export as E
+from srgan_lib.errors import OutputError, OutputExistsError, UserError
 
 SIZES = [(1, 7, 9, 3), (2, 12, 5, 3)]  # two different spatial sizes: the size stays dynamic
 
@@ -70,7 +71,7 @@ def test_onnx(gen, tmp_path):
 
 def test_savedmodel_needs_tensorflow(gen, tmp_path, monkeypatch):
     monkeypatch.setattr(E, "_backend", lambda: "jax")
-    with pytest.raises(ValueError, match="TensorFlow backend.*'jax'"):
+    with pytest.raises(UserError, match="TensorFlow backend.*'jax'"):
         E.export_generator(gen, tmp_path / "sm", "savedmodel")
     assert not (tmp_path / "sm").exists()
 
@@ -79,21 +80,46 @@ def test_missing_optional_package_is_a_clear_error(gen, tmp_path, monkeypatch):
     monkeypatch.setattr(E, "_backend", lambda: "tensorflow")
     real = E.importlib.util.find_spec
     monkeypatch.setattr(E.importlib.util, "find_spec", lambda n: None if n == "tf2onnx" else real(n))
-    with pytest.raises(ValueError, match="pip install tf2onnx"):
+    with pytest.raises(UserError, match="pip install tf2onnx"):
         E.export_generator(gen, tmp_path / "g.onnx", "onnx")
 
 
 def test_no_overwrite_and_bad_suffix(gen, tmp_path):
     p = tmp_path / "g.keras"
     p.write_bytes(b"old")
-    with pytest.raises(FileExistsError, match="g.keras"):
+    with pytest.raises(OutputExistsError, match="g.keras"):
         E.export_generator(gen, p, "keras")
     assert p.read_bytes() == b"old"
     E.export_generator(gen, p, "keras", overwrite=True)
     assert keras.saving.load_model(p).count_params() == gen.count_params()
-    with pytest.raises(ValueError, match=".keras"):
+    with pytest.raises(UserError, match=".keras"):
         E.export_generator(gen, tmp_path / "g.h5", "keras")
+    with pytest.raises(UserError, match="unknown export format"):
+        E.export_generator(gen, tmp_path / "g.x", "tflite")
     assert sorted(x.name for x in tmp_path.iterdir()) == ["g.keras"]  # no temp files left
+
+
+def test_savedmodel_folder_is_atomic_and_replaced_only_when_asked(gen, tmp_path):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("SavedModel export needs the TensorFlow backend")
+    out = tmp_path / "sm"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(OutputExistsError, match="sm"):
+        E.export_generator(gen, out, "savedmodel")
+    assert sorted(x.name for x in out.iterdir()) == ["keep.txt"]
+    E.export_generator(gen, out, "savedmodel", overwrite=True)
+    assert (out / "saved_model.pb").is_file() and not (out / "keep.txt").exists()
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["sm"]  # no temporary folder left
+    nested = E.export_generator(gen, tmp_path / "a" / "b" / "sm", "savedmodel")
+    assert (nested / "saved_model.pb").is_file()
+
+
+def test_unwritable_output_is_an_output_error(gen, tmp_path):
+    (tmp_path / "file").write_text("a file, not a folder")
+    with pytest.raises(OutputError, match="file"):
+        E.export_generator(gen, tmp_path / "file" / "g.keras", "keras")
+    assert (tmp_path / "file").read_text() == "a file, not a folder"
 
 
 @pytest.mark.backend
@@ -105,3 +131,9 @@ def test_cli_export(gen, gen_file, tmp_path, capsys):
                                rtol=0, atol=1e-6)
     assert cli.main(["export", "--model", str(gen_file), "--format", "keras", "--out", str(out)]) == 2
     assert "exp.keras" in capsys.readouterr().err
+    # an unwritable --out: one line, exit 2, no traceback
+    (tmp_path / "file").write_text("x")
+    bad = tmp_path / "file" / "exp.keras"
+    assert cli.main(["export", "--model", str(gen_file), "--format", "keras", "--out", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot create the folder" in err[0] and "file" in err[0]

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_lib.images import ImageReadError, list_images, read_image, read_image_with_alpha, write_image
+from srgan_lib import errors
+from srgan_lib.images import (MAX_PIXELS, ImageReadError, list_images, pixels_from_pil, read_image,
+                              read_image_with_alpha, read_pixels, write_image)
 
 
 @pytest.fixture
@@ -95,7 +97,7 @@ def test_unreadable_raises_one_line_error_naming_file(tmp_path, content):
         read_image(p)
     msg = str(info.value)
     assert "bad.png" in msg and "\n" not in msg
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, errors.UserError) and isinstance(info.value, ValueError)
 
 
 def test_truncated_file(tmp_path, rng):
@@ -107,15 +109,18 @@ def test_truncated_file(tmp_path, rng):
         read_image(tmp_path / "trunc.png")
 
 
-def test_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope.png"):
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(errors.InputNotFoundError, match="nope.png"):
         read_image(tmp_path / "nope.png")
+    (tmp_path / "dir.png").mkdir()
+    with pytest.raises(ImageReadError, match="dir.png.*folder"):
+        read_image(tmp_path / "dir.png")
 
 
 def test_write_refuses_overwrite_and_is_atomic(tmp_path, rgb):
     p = tmp_path / "x.png"
     write_image(p, rgb)
-    with pytest.raises(FileExistsError, match="x.png"):
+    with pytest.raises(errors.OutputExistsError, match="x.png"):
         write_image(p, np.zeros_like(rgb))
     np.testing.assert_array_equal(read_image(p), rgb)  # untouched
     write_image(p, np.zeros_like(rgb), overwrite=True)
@@ -126,8 +131,12 @@ def test_write_refuses_overwrite_and_is_atomic(tmp_path, rgb):
 def test_write_failure_leaves_nothing(tmp_path):
     with pytest.raises(ValueError):
         write_image(tmp_path / "y.png", np.zeros((4, 4, 3), dtype=np.float32))
-    with pytest.raises(ValueError, match="extension"):
+    with pytest.raises(errors.UserError, match="extension"):
         write_image(tmp_path / "y.xyz", np.zeros((4, 4, 3), dtype=np.uint8))
+    with pytest.raises(errors.UserError, match="JPEG has no alpha"):
+        write_image(tmp_path / "y.jpg", np.zeros((4, 4, 4), dtype=np.uint8))
+    with pytest.raises(errors.OutputError, match="missing"):
+        write_image(tmp_path / "missing" / "y.png", np.zeros((4, 4, 3), dtype=np.uint8))
     assert os.listdir(tmp_path) == []
 
 
@@ -149,12 +158,89 @@ def test_list_images(tmp_path, rgb):
 
 
 def test_list_images_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="missing"):
+    with pytest.raises(errors.InputNotFoundError, match="missing"):
         list_images(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "readme.txt").write_text("x")
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(errors.UserError, match="empty"):
         list_images(tmp_path / "empty")
+    with pytest.raises(errors.UserError, match="not a folder"):
+        list_images(tmp_path / "empty" / "readme.txt")
+
+
+def test_write_pil_image_and_gray_alpha(tmp_path, rgb):
+    im = Image.fromarray(rgb)
+    np.testing.assert_array_equal(read_image(write_image(tmp_path / "p.png", im)), rgb)
+    la = np.dstack([rgb[:, :, 0], rgb[:, :, 1]])
+    with Image.open(write_image(tmp_path / "la.png", la)) as back:
+        assert back.mode == "LA"
+        np.testing.assert_array_equal(np.asarray(back), la)
+
+
+def test_pixels_gray_flag_and_alpha(tmp_path, rgb):
+    """One conversion for files and in-memory images: gray flag, alpha, 16-bit, palettes."""
+    g = rgb[:, :, 0]
+    cases = {
+        "RGB": (Image.fromarray(rgb), False, False),
+        "L": (Image.fromarray(g), True, False),
+        "LA": (Image.fromarray(np.dstack([g, g]), "LA"), True, True),
+        "1": (Image.fromarray(g > 128), True, False),
+        "I;16": (Image.fromarray(g.astype(np.uint16) * 257), True, False),
+        "P-gray": (Image.fromarray(g).convert("P"), True, False),
+        "P-color": (Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE), False, False),
+        "RGBA": (Image.fromarray(np.dstack([rgb, g])), False, True),
+    }
+    for name, (im, gray, has_alpha) in cases.items():
+        px = pixels_from_pil(im)
+        assert px.gray == gray and (px.alpha is not None) == has_alpha, name
+        assert px.rgb.shape == rgb.shape and px.rgb.dtype == np.uint8, name
+        if gray:
+            assert (px.rgb == px.rgb[:, :, :1]).all(), name
+        path = tmp_path / f"{name}.png"
+        im.save(path)
+        from_file = read_pixels(path)
+        np.testing.assert_array_equal(from_file.rgb, px.rgb)
+        assert from_file.gray == gray, name
+    np.testing.assert_array_equal(pixels_from_pil(cases["I;16"][0]).rgb[:, :, 0], g)
+    np.testing.assert_array_equal(pixels_from_pil(cases["RGBA"][0]).alpha, g)
+
+
+def test_pixels_from_pil_applies_exif_orientation(rgb):
+    im = Image.fromarray(rgb)
+    im.getexif()[0x0112] = 8  # rotate 90 degrees counter-clockwise for display
+    np.testing.assert_array_equal(pixels_from_pil(im).rgb, np.rot90(rgb))
+    assert np.asarray(im).shape == rgb.shape  # the caller's image is not changed
+
+
+def test_pixel_limit_replaces_pillows(tmp_path, rgb, monkeypatch):
+    """The readers apply ``max_pixels`` (default MAX_PIXELS) instead of Pillow's global
+    decompression-bomb limit, and leave that global as it was."""
+    assert MAX_PIXELS == 2 ** 30
+    path = write_image(tmp_path / "a.png", rgb)  # 63 pixels
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)  # Pillow alone would refuse the file
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(path)
+    np.testing.assert_array_equal(read_image(path), rgb)
+    assert Image.MAX_IMAGE_PIXELS == 10
+    with pytest.raises(ImageReadError, match="9x7 = 63 pixels is more than max_pixels=62"):
+        read_image(path, max_pixels=62)
+    np.testing.assert_array_equal(read_image(path, max_pixels=63), rgb)
+    np.testing.assert_array_equal(read_image(path, max_pixels=None), rgb)
+
+
+@pytest.mark.slow
+def test_reads_an_image_above_pillows_limit(tmp_path):
+    """A real 14000 x 13000 file (182 million pixels, above Pillow's 179-million refusal limit,
+    as the x4 output of a 3500 x 3250 photo is): cheap to make as a 1-bit image, read whole."""
+    w, h = 14000, 13000
+    im = Image.new("1", (w, h))
+    im.putpixel((w - 1, h - 1), 1)
+    im.save(tmp_path / "big.png")
+    del im
+    assert w * h > 2 * Image.MAX_IMAGE_PIXELS
+    px = read_pixels(tmp_path / "big.png")
+    assert px.rgb.shape == (h, w, 3) and px.gray
+    assert px.rgb[-1, -1].tolist() == [255, 255, 255] and int(px.rgb[0].max()) == 0
 
 
 def test_center_crop():
