@@ -14,7 +14,15 @@ Generator (``srresnet``), Fig. 4 top::
        -> conv9x9(3) -> tanh -> SR
 
 PReLU has one learned slope per channel (``shared_axes=[1, 2]``), so the model is fully
-convolutional and accepts LR images of any height and width.
+convolutional and accepts LR images of any height and width.  The slopes start at
+``prelu_init`` = 0.25, the initialisation of He et al. ("Delving Deep into Rectifiers", ICCV
+2015), whose PReLU the paper uses; Keras' own default (0, a ReLU at the start) is
+``prelu_init=0``.
+
+Mixed precision: under a ``mixed_*`` dtype policy the layers compute in the low-precision type,
+except the generator's last convolution + tanh and the discriminator's logit layer, which are
+pinned to float32 (the Keras mixed-precision guide's advice for the numerically sensitive output
+layers): the SR image and the logits are always float32.
 
 ``upsample="nearest"`` replaces each sub-pixel block by a *resize-convolution* (Odena et
 al., "Deconvolution and Checkerboard Artifacts", Distill 2016)::
@@ -56,13 +64,26 @@ import numpy as np
 from keras import layers, ops
 
 __all__ = [
-    "PixelShuffle", "srresnet", "discriminator",
-    "lr_from_uint8", "hr_from_uint8", "hr_to_uint8", "lr_to_uint8", "super_resolve",
-    "params_by_layer_type",
+    "PixelShuffle", "srresnet", "discriminator", "PRELU_INIT",
+    "LR_FROM_UINT8", "HR_FROM_UINT8", "lr_from_uint8", "hr_from_uint8", "hr_to_uint8", "lr_to_uint8",
+    "super_resolve", "params_by_layer_type",
 ]
 
 UPSAMPLE_MODES = ("subpixel", "nearest")
 DISCRIMINATOR_HEADS = ("dense", "patch")
+#: initial PReLU slope (He et al. 2015, the paper's PReLU)
+PRELU_INIT = 0.25
+
+#: The one uint8 -> float conversion of the library, as 256-entry float32 tables indexed by the
+#: uint8 value: ``LR_FROM_UINT8[v] = v / 255`` (LR range [0, 1]) and
+#: ``HR_FROM_UINT8[v] = v / 127.5 - 1`` (HR range [-1, 1]), each computed in float32.  The host
+#: patch pipeline, the on-device patch gather of the training loop and :func:`lr_from_uint8` /
+#: :func:`hr_from_uint8` all look values up here, so they agree bit for bit (a device computing
+#: ``v * (1/255)`` or a fused multiply-add would not).
+LR_FROM_UINT8 = np.arange(256, dtype=np.float32) / np.float32(255.0)
+HR_FROM_UINT8 = np.arange(256, dtype=np.float32) / np.float32(127.5) - np.float32(1.0)
+LR_FROM_UINT8.flags.writeable = False
+HR_FROM_UINT8.flags.writeable = False
 
 
 @keras.saving.register_keras_serializable(package="srgan_lib")
@@ -92,13 +113,9 @@ class PixelShuffle(layers.Layer):
         return {**super().get_config(), "block_size": self.block_size}
 
 
-def _prelu(name):
-    return layers.PReLU(shared_axes=[1, 2], name=name)
-
-
 def srresnet(scale: int = 4, num_blocks: int = 16, filters: int = 64,
              upsample: str = "subpixel", name: str = "srresnet",
-             bn_momentum: float = 0.99) -> keras.Model:
+             bn_momentum: float = 0.99, prelu_init: float = PRELU_INIT) -> keras.Model:
     """Build the SRResNet generator of Fig. 4 (also SRGAN's generator).
 
     Args:
@@ -109,6 +126,7 @@ def srresnet(scale: int = 4, num_blocks: int = 16, filters: int = 64,
             ``"nearest"`` (resize-convolution, see the module docstring).
         name: model name.
         bn_momentum: momentum of the batch-normalisation moving statistics.
+        prelu_init: initial slope of every PReLU (0.25: He et al. 2015; 0: Keras' default).
 
     Returns:
         A functional ``keras.Model`` mapping (N, h, w, 3) LR in [0, 1] to
@@ -122,6 +140,10 @@ def srresnet(scale: int = 4, num_blocks: int = 16, filters: int = 64,
         raise ValueError(f"srresnet: need num_blocks >= 0 and filters >= 1 "
                          f"(got num_blocks={num_blocks!r}, filters={filters!r})")
     num_blocks, filters = int(num_blocks), int(filters)
+    slope = keras.initializers.Constant(float(prelu_init))
+
+    def _prelu(name):
+        return layers.PReLU(alpha_initializer=slope, shared_axes=[1, 2], name=name)
 
     lr = keras.Input(shape=(None, None, 3), name="lr")
     x = layers.Conv2D(filters, 9, padding="same", name="head_conv")(lr)
@@ -147,7 +169,7 @@ def srresnet(scale: int = 4, num_blocks: int = 16, filters: int = 64,
             x = layers.UpSampling2D(2, interpolation="nearest", name=f"{p}_nearest")(x)
             x = layers.Conv2D(filters, 3, padding="same", name=f"{p}_conv")(x)
         x = _prelu(f"{p}_prelu")(x)
-    sr = layers.Conv2D(3, 9, padding="same", activation="tanh", name="tail_conv")(x)
+    sr = layers.Conv2D(3, 9, padding="same", activation="tanh", name="tail_conv", dtype="float32")(x)
     return keras.Model(lr, sr, name=name)
 
 
@@ -183,9 +205,9 @@ def discriminator(input_shape=(96, 96, 3), head: str = "dense", name: str = "dis
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(1024, name="fc1")(x)
         x = layers.LeakyReLU(negative_slope=0.2, name="fc1_lrelu")(x)
-        out = layers.Dense(1, name="logit")(x)
+        out = layers.Dense(1, name="logit", dtype="float32")(x)
     else:
-        out = layers.Conv2D(1, 3, padding="same", name="patch_logits")(x)
+        out = layers.Conv2D(1, 3, padding="same", name="patch_logits", dtype="float32")(x)
     return keras.Model(hr, out, name=name)
 
 
@@ -193,13 +215,21 @@ def discriminator(input_shape=(96, 96, 3), head: str = "dense", name: str = "dis
 # numpy helpers for the value ranges (LR in [0, 1], HR in [-1, 1])
 
 def lr_from_uint8(x) -> np.ndarray:
-    """uint8 (0..255) -> float32 in [0, 1] (generator input range)."""
-    return np.asarray(x).astype(np.float32) / np.float32(255.0)
+    """uint8 (0..255) -> float32 in [0, 1] (generator input range), looked up in
+    :data:`LR_FROM_UINT8`; other dtypes are converted with the same float32 formula."""
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        return LR_FROM_UINT8[x]
+    return x.astype(np.float32) / np.float32(255.0)
 
 
 def hr_from_uint8(x) -> np.ndarray:
-    """uint8 (0..255) -> float32 in [-1, 1] (generator output / discriminator input range)."""
-    return np.asarray(x).astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+    """uint8 (0..255) -> float32 in [-1, 1] (generator output / discriminator input range),
+    looked up in :data:`HR_FROM_UINT8`; other dtypes are converted with the same float32 formula."""
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        return HR_FROM_UINT8[x]
+    return x.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
 
 
 def hr_to_uint8(y) -> np.ndarray:

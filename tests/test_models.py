@@ -246,3 +246,39 @@ def test_params_by_layer_type():
     assert by["Conv2D"] == conv
     assert by["BatchNormalization"] == 5 * 4 * 16  # gamma, beta, moving mean and variance
     assert list(by)[0] == "Conv2D" and all(v > 0 for v in by.values())
+
+
+# ---------------------------------------------------------------- initialisation and mixed precision
+
+def test_prelu_starts_at_the_he_et_al_slope():
+    """PReLU slopes start at 0.25 (He et al. 2015, the paper's PReLU); prelu_init=0 is Keras' default."""
+    m = _models()
+    prelus = lambda g: [layer for layer in g.layers if type(layer).__name__ == "PReLU"]  # noqa: E731
+    g = m.srresnet(num_blocks=2, filters=8)
+    assert len(prelus(g)) == 1 + 2 + 2
+    assert all(np.all(np.asarray(layer.alpha) == 0.25) for layer in prelus(g))
+    assert m.PRELU_INIT == 0.25
+    g0 = m.srresnet(num_blocks=1, filters=8, prelu_init=0.0)
+    assert all(np.all(np.asarray(layer.alpha) == 0.0) for layer in prelus(g0))
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("head", ["dense", "patch"])
+def test_output_layers_stay_float32_under_mixed_precision(head):
+    import keras
+
+    m = _models()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        g = m.srresnet(num_blocks=1, filters=8)
+        d = m.discriminator((16, 16, 3), head=head)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert g.get_layer("head_conv").compute_dtype == "bfloat16"
+    assert g.get_layer("tail_conv").compute_dtype == "float32"
+    assert d.get_layer("d2_conv").compute_dtype == "bfloat16"
+    assert d.get_layer("logit" if head == "dense" else "patch_logits").compute_dtype == "float32"
+    x = np.random.default_rng(6).uniform(0, 1, (1, 4, 4, 3)).astype("float32")
+    y = keras.ops.convert_to_numpy(g(x, training=False))
+    logits = keras.ops.convert_to_numpy(d(y, training=False))
+    assert y.dtype == np.float32 and logits.dtype == np.float32

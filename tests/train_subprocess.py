@@ -1,10 +1,14 @@
 """Helper for tests/test_train.py: training checks that need a fresh process.
 
 * ``step BACKEND_STATE_OUT [--init NPZ]``: one SRGAN (srgan-mse) step on a fixed batch with the
-  current KERAS_BACKEND, from the weights in ``--init`` (a ``_state_arrays`` npz) or from the
+  current KERAS_BACKEND, from the weights in ``--init`` (a checkpoint-keyed npz) or from the
   seeded initialisation; writes the initial state (``init.npz`` beside the output) and the
   updated state + logs to the output npz.  Comparing a TensorFlow and a JAX run checks that the
   two train steps implement the same alternating update.
+* ``kill CONFIG_JSON IMAGES_NPZ RUN_DIR (--after-step K | --in-checkpoint K)``: ``train.train``
+  the run, and SIGKILL this process once the logs of step K have been read (a step inside a
+  block; the first checkpoint is let finish first), or in the middle of writing checkpoint K (after half of its file is written, as a
+  temporary file).
 * ``dp OUT_JSON``: with two virtual CPU devices (``tf.distribute.MirroredStrategy`` on
   TensorFlow, ``keras.distribution.DataParallel`` on JAX), compares one data-parallel step with a
   single-device step from the same weights on the same global batch, then runs
@@ -17,11 +21,54 @@ import os
 import sys
 
 
+def cmd_kill(config_json):
+    import signal
+    import time
+
+    import numpy as np
+
+    from srgan_lib import train
+    from srgan_lib.train import checkpoints, monitor
+
+    images_npz, run_dir, how, k = sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+    with open(config_json) as f:
+        cfg = train.TrainConfig(**json.load(f))
+    with np.load(images_npz) as z:
+        imgs = [z[n] for n in sorted(z.files)]
+    if how == "--after-step":
+        steps = monitor.Monitor.steps
+
+        def steps_then_kill(self, first, values):
+            steps(self, first, values)
+            if self.step >= k:
+                deadline = time.time() + 120
+                while checkpoints.latest_checkpoint(run_dir) is None and time.time() < deadline:
+                    time.sleep(0.01)  # the background writer is still writing the first checkpoint
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        monitor.Monitor.steps = steps_then_kill
+    else:
+        write = checkpoints._write_checkpoint
+
+        def write_then_kill(run_dir, step, arrays, export, keep):
+            if step != k:
+                return write(run_dir, step, arrays, export, keep)
+            folder = os.path.join(run_dir, checkpoints.CKPT_DIR)
+            data = b"PK\x03\x04" + bytes(1000)  # the start of a zip file, as a killed np.savez leaves it
+            with open(os.path.join(folder, f".{checkpoints.checkpoint_name(step)}.x1y2z3.tmp"), "wb") as f:
+                f.write(data)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        checkpoints._write_checkpoint = write_then_kill
+    train.train(cfg, run_dir, images=imgs, verbose=0, echo=lambda *a: None)
+    raise SystemExit("the run ended without being killed")
+
+
 def tiny_config(**kw):
     from srgan_lib import train
 
     base = dict(preset="srgan-mse", steps=2, batch_size=4, patch_size=24, num_blocks=1, filters=8,
-                init="none", val_data=None, log_every=1, checkpoint_every=1000, lr=1e-3, lr_decay_at=0)
+                init="none", val_data=None, log_every=1, checkpoint_every=1000, lr=1.0, lr_decay_at=0)
     base.update(kw)
     return train.TrainConfig(**base).resolved()
 
@@ -49,11 +96,11 @@ def fixed_batch(batch_size=4, duplicate=False):
 def linearise(trainer):
     """Adam's first step is lr * g / (|g| + eps): with the default eps it is ~lr * sign(g), which turns
     round-off in near-zero gradients (e.g. a conv bias before BatchNormalization) into full-size
-    differences.  eps = 1 and lr = 1 make the step ~g, so updated weights carry the gradients."""
+    differences.  eps = 1 and lr = 1 (tiny_config) make the step ~g, so updated weights carry the
+    gradients."""
     for opt in (trainer.optimizer, getattr(trainer, "d_optimizer", None)):
         if opt is not None:
             opt.epsilon = 1.0
-            opt.learning_rate.assign(1.0)
     return trainer
 
 
@@ -75,16 +122,17 @@ def cmd_step(out):
     import numpy as np
 
     from srgan_lib import train
+    from srgan_lib.train import checkpoints
 
     init = sys.argv[sys.argv.index("--init") + 1] if "--init" in sys.argv else None
     trainer = linearise(train.build_trainer(tiny_config()))
     if init:
         with np.load(init) as z:
-            train._restore_arrays(trainer, {k: z[k] for k in z.files}, init)
+            checkpoints.restore(trainer, {k: z[k] for k in z.files}, init)
     else:
-        np.savez(os.path.join(os.path.dirname(out), "init.npz"), **train._state_arrays(trainer))
+        np.savez(os.path.join(os.path.dirname(out), "init.npz"), **checkpoints.snapshot(trainer))
     logs = one_step(trainer, fixed_batch())
-    np.savez(out, **train._state_arrays(trainer), **{f"log/{k}": np.float64(v) for k, v in logs.items()})
+    np.savez(out, **checkpoints.snapshot(trainer), **{f"log/{k}": np.float64(v) for k, v in logs.items()})
 
 
 def cmd_dp(out):
@@ -97,6 +145,7 @@ def cmd_dp(out):
     import keras
 
     from srgan_lib import train
+    from srgan_lib.train import checkpoints
 
     result = {"backend": backend}
     # Single device, then data parallel, from the same weights on the same global batch.  TF's
@@ -106,12 +155,12 @@ def cmd_dp(out):
     batch = fixed_batch(4, duplicate=(backend == "tensorflow"))
     cfg = tiny_config()
     single = linearise(train.build_trainer(cfg))
-    init = train._state_arrays(single)
+    init = checkpoints.snapshot(single)
     result["single_logs"] = one_step(single, batch)
-    ref = train._state_arrays(single)
-    with train._data_parallel_scope(dataclasses_replace(cfg, data_parallel=True)):
+    ref = checkpoints.snapshot(single)
+    with train.data_parallel_scope(dataclasses_replace(cfg, data_parallel=True)):
         dp = linearise(train.build_trainer(cfg))
-    train._restore_arrays(dp, init, "init")
+    checkpoints.restore(dp, init, "init")
     if backend == "tensorflow":
         result["replicas"] = dp.distribute_strategy.num_replicas_in_sync
     else:
@@ -122,13 +171,13 @@ def cmd_dp(out):
         result["variable_devices"] = len(kernel.value.sharding.device_set)
         result["batch_axes"] = list(dist.get_data_layout(batch[0].shape).axes)
     result["dp_logs"] = one_step(dp, batch)
-    diffs = max_diffs(ref, train._state_arrays(dp))
+    diffs = max_diffs(ref, checkpoints.snapshot(dp))
     result["max_diff"] = max(diffs.values())
     result["worst"] = sorted(diffs.items(), key=lambda kv: -kv[1])[:8]
     result["ref_absmax"] = {k: float(abs(ref[k]).max()) for k, _ in result["worst"]}
     # The same through train() (creates the strategy / distribution itself).
     run = os.path.join(os.path.dirname(out), "run")
-    summary = train.train(dataclasses_replace(cfg, data_parallel=True, steps=2), run, images=images(),
+    summary = train.train(dataclasses_replace(cfg, data_parallel=True, steps=2, lr=1e-3), run, images=images(),
                           verbose=0, echo=lambda *a: None)
     result["train_step"] = summary["step"]
     with open(out, "w") as f:
@@ -142,4 +191,4 @@ def dataclasses_replace(cfg, **kw):
 
 
 if __name__ == "__main__":
-    {"step": cmd_step, "dp": cmd_dp}[sys.argv[1]](sys.argv[2])
+    {"step": cmd_step, "dp": cmd_dp, "kill": cmd_kill}[sys.argv[1]](sys.argv[2])

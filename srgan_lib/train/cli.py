@@ -1,0 +1,86 @@
+"""``srgan train PRESET --out RUN [options]``: the command line of :func:`srgan_lib.train.train`.
+
+Every option is a :class:`~srgan_lib.train.config.TrainConfig` field and takes its default from
+there (``--lr-decay-at 0`` means "never"; ``--val ''`` disables validation).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from srgan_lib.train.config import PRESETS, TrainConfig
+from srgan_lib.train.session import train
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+
+#: field -> (argparse keyword arguments, help); flags are --field-name unless given.
+_OPTIONS = {
+    "steps": ({"type": int}, "total optimizer steps (default: the preset's; paper: 1e6 SRResNet, 2e5 SRGAN)"),
+    "batch_size": ({"type": int}, "HR crops per batch (paper: 16)"),
+    "lr": ({"type": float}, "initial learning rate (default: the preset's; paper: 1e-4)"),
+    "lr_decay_at": ({"type": int}, "last step at the initial rate, then rate / 10 (default -1: the preset's, "
+                                   "scaled to --steps; 0: never)"),
+    "init": ({}, "generator initialisation: a run folder, weights file, shipped model name, or 'none' "
+                 "(default: the preset's: srresnet-mse for the SRGAN presets)"),
+    "data": ({}, "training sets or folders, comma-separated"),
+    "degradation": ({"choices": ["bicubic", "gaussian_bicubic"]}, "how LR images are made"),
+    "scale": ({"type": int}, "upscaling factor"),
+    "patch_size": ({"type": int}, "HR crop side (paper: 96)"),
+    "num_blocks": ({"type": int}, "residual blocks (paper: 16)"),
+    "filters": ({"type": int}, "feature channels (paper: 64)"),
+    "upsample": ({"choices": ["subpixel", "nearest"]}, "upsampling blocks"),
+    "discriminator_head": ({"choices": ["dense", "patch"]}, "discriminator head (paper: dense)"),
+    "prelu_init": ({"type": float}, "initial PReLU slope (He et al. 2015: 0.25; Keras: 0)"),
+    "vgg_scale": ({"type": float}, "divisor of the VGG feature maps (default: the preset's, vgg.FEATURE_SCALE)"),
+    "seed": ({"type": int}, "seed of the initial weights and of the patch stream"),
+    "checkpoint_every": ({"type": int}, "checkpoint every N steps"),
+    "checkpoint_minutes": ({"type": float}, "... and at least every M minutes"),
+    "keep_checkpoints": ({"type": int}, "checkpoints kept"),
+    "log_every": ({"type": int}, "a log.csv row every N steps"),
+    "val_data": ({"flags": ["--val"]}, "validation set ('' to disable)"),
+    "val_every": ({"type": int}, "validate every N steps"),
+    "sample_every": ({"type": int}, "write a sample strip every N steps"),
+    "blowup_factor": ({"type": float}, "stop when a step multiplies a weight norm by more than this (0: never)"),
+    "vgg_weights": ({}, "VGG19 notop HDF5 file (default: $SRGAN_VGG19_WEIGHTS, else ImageNet download)"),
+    "loop": ({"choices": ["device", "host"]}, "device: many steps per dispatch, data on the device; "
+                                             "host: one Keras train_on_batch per step"),
+    "steps_per_dispatch": ({"type": int}, "most steps per dispatch of the device loop"),
+}
+_SWITCHES = {  # boolean fields: flag, value it sets, help
+    "augment": ("--augment", True, "random flips and 90-degree rotations of the crops (the paper: none)"),
+    "distinct_images": ("--repeat-images", False, "allow two crops of one image in a batch "
+                                                  "(the paper: distinct images)"),
+    "mixed_precision": ("--mixed-precision", True, "bfloat16 compute, float32 weights"),
+    "data_parallel": ("--data-parallel", True, "use every GPU (tf.distribute.MirroredStrategy / "
+                                               "keras.distribution.DataParallel; the host loop)"),
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("preset", choices=list(PRESETS), help="which of the paper's variants to train")
+    p.add_argument("--out", required=True, help="run folder (created; an existing run is continued)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out (it must exist)")
+    for name, (kwargs, text) in _OPTIONS.items():
+        kwargs = dict(kwargs)
+        flags = kwargs.pop("flags", [f"--{name.replace('_', '-')}"])
+        p.add_argument(*flags, dest=name, default=_DEFAULTS[name], help=f"{text} [default: %(default)s]", **kwargs)
+    for name, (flag, value, text) in _SWITCHES.items():
+        p.add_argument(flag, dest=name, action="store_const", const=value, default=_DEFAULTS[name], help=text)
+    p.add_argument("--no-xla", dest="jit_compile", action="store_const", const=False, default=_DEFAULTS["jit_compile"],
+                   help="TensorFlow: never compile the step with XLA (default: XLA when a GPU is present)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def config_from_args(args) -> TrainConfig:
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
+    values["val_data"] = values["val_data"] or None
+    return TrainConfig(**values)
+
+
+def main(args) -> int:
+    summary = train(config_from_args(args), args.out, resume=True if args.resume else None,
+                    verbose=0 if args.quiet else 1)
+    rate = summary.get("steps_per_s")
+    print(f"done: {summary['run_dir']} at step {summary['step']}"
+          + (f" ({rate:.2f} steps/s, {summary['wall_s']:.0f} s)" if rate else ""))
+    return 0

@@ -1,0 +1,166 @@
+"""What a run reports while it trains: the blow-up check, ``log.csv``, TensorBoard, the progress bar.
+
+The loop hands over each block's per-step values one block late (:mod:`srgan_lib.train.loop`);
+:meth:`Monitor.steps` checks every step of the block and records the logged ones, all with the
+global step.
+
+A step *diverges* when any of its values is not finite (a loss, or the norm of the weights:
+a non-finite weight makes the norm non-finite), or when it *explodes*: the global L2 norm of the
+generator's (or the discriminator's) weights grows by more than ``blowup_factor`` in that one
+step.  A healthy Adam step moves each weight by about the learning rate, a fraction of a percent of
+the norm; a doubling in one step is a rate orders of magnitude too high (with BatchNormalization
+and a tanh output such a run does not produce NaN: its losses stay finite and flat).  The run
+stops at the first such step; nothing after the last good checkpoint is kept.
+
+``log.csv`` has one row every ``log_every`` steps (and at the last step) with that step's values
+(not averages) and its learning rate; ``time`` is the wall time of the session when the row was
+written.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from srgan_lib.train.config import TrainConfig, lr_at
+from srgan_lib.train.run_dir import LOG_COLUMNS, VAL_COLUMNS, CsvLog
+
+
+def first_bad_step(values: np.ndarray, columns, previous_norms: np.ndarray, factor: float):
+    """``(row, reason)`` of the first diverged step of a block, or None.
+
+    ``values``: ``(n, len(columns))``, the per-step logs whose columns ending in ``_norm`` are
+    weight norms; ``previous_norms``: the norms before the block's first step.
+    """
+    norm_cols = [i for i, c in enumerate(columns) if c.endswith("_norm")]
+    before = np.asarray(previous_norms, np.float64)
+    for r, row in enumerate(values):
+        bad = [f"{c}={row[i]:g}" for i, c in enumerate(columns) if not math.isfinite(float(row[i]))]
+        if bad:
+            return r, "non-finite " + ", ".join(bad)
+        now = row[norm_cols].astype(np.float64)
+        if factor > 0:
+            for name, a, b in zip((columns[i] for i in norm_cols), before, now):
+                if a > 0 and b > factor * a:
+                    who = "generator" if name.startswith("g") else "discriminator"
+                    return r, f"the {who}'s weight norm grew {b / a:.3g}x in one step"
+        before = now
+    return None
+
+
+class _TensorBoard:
+    """Scalars with the global step in ``run_dir/tensorboard`` (needs TensorFlow + TensorBoard)."""
+
+    def __init__(self, folder):
+        import keras
+
+        try:
+            import tensorboard  # noqa: F401
+            import tensorflow as tf
+        except ImportError:
+            self._writer = None
+            return
+        if keras.backend.backend() != "tensorflow":
+            try:  # TensorFlow only writes files here: keep it off the accelerators JAX uses
+                tf.config.set_visible_devices([], "GPU")
+            except RuntimeError:
+                pass
+        self._tf = tf
+        self._writer = tf.summary.create_file_writer(str(folder))
+
+    def scalars(self, step: int, values: dict) -> None:
+        if self._writer is None:
+            return
+        with self._writer.as_default():
+            for name, value in values.items():
+                self._tf.summary.scalar(name, value, step=step)
+
+    def flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+class Diverged(Exception):
+    """Raised by :meth:`Monitor.steps` at the first diverged step (caught by the session)."""
+
+    def __init__(self, step: int, reason: str):
+        super().__init__(f"step {step}: {reason}")
+        self.step, self.reason = step, reason
+
+
+class Monitor:
+    """The checks and records of one training session."""
+
+    def __init__(self, run_dir, cfg: TrainConfig, columns, initial_norms, start_step: int, verbose: int = 1,
+                 echo=print):
+        self.cfg, self.columns = cfg, tuple(columns)
+        self.total, self.step = int(cfg.steps), int(start_step)
+        self._norms = np.asarray(initial_norms, np.float64)
+        self._log = CsvLog(run_dir / "log.csv", LOG_COLUMNS)
+        self._val: CsvLog | None = None
+        self._val_path = run_dir / "val.csv"
+        self._tb = _TensorBoard(run_dir / "tensorboard")
+        self._t0 = time.perf_counter()
+        self.last = {}
+        self._bar = None
+        self.echo = echo
+        if verbose:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self.total, initial=self.step, unit="step", dynamic_ncols=True,
+                             smoothing=0.1)
+            if echo is print:
+                self.echo = self._bar.write
+
+    def steps(self, first: int, values: np.ndarray) -> None:
+        """Check and record the steps ``first + 1 .. first + len(values)``; raises :class:`Diverged`."""
+        bad = first_bad_step(values, self.columns, self._norms, self.cfg.blowup_factor)
+        good = values if bad is None else values[:bad[0]]
+        norm_cols = [i for i, c in enumerate(self.columns) if c.endswith("_norm")]
+        elapsed = f"{time.perf_counter() - self._t0:.3f}"
+        for r, row in enumerate(good):
+            step = first + r + 1
+            if step % self.cfg.log_every and step != self.total:
+                continue
+            logged = {c: float(row[i]) for i, c in enumerate(self.columns) if not c.endswith("_norm")}
+            lr = lr_at(self.cfg, step)
+            self._log.write([step, elapsed] + [f"{logged[k]:.6g}" if k in logged else "" for k in LOG_COLUMNS[2:-1]]
+                            + [f"{lr:.3g}"])
+            self._tb.scalars(step, {**logged, "lr": lr})
+            self.last = logged
+        if len(good):
+            self._norms = good[-1, norm_cols].astype(np.float64)
+            self.step = first + len(good)
+            if self._bar is not None:
+                self._bar.update(len(good))
+                if self.last:
+                    self._bar.set_postfix({k: f"{v:.4g}" for k, v in self.last.items() if k in ("g_loss", "d_loss")},
+                                          refresh=False)
+        if bad is not None:
+            raise Diverged(first + bad[0] + 1, bad[1])
+
+    def validation(self, step: int, dataset: str, psnr: float, ssim: float) -> None:
+        if self._val is None:
+            self._val = CsvLog(self._val_path, VAL_COLUMNS)
+        self._val.write([step, dataset, f"{psnr:.4f}", f"{ssim:.5f}"])
+        self._tb.scalars(step, {"val_psnr": psnr, "val_ssim": ssim})
+        self.echo(f"step {step}: {dataset} PSNR {psnr:.2f} dB  SSIM {ssim:.4f}")
+
+    def flush(self) -> None:
+        self._log.flush()
+        if self._val is not None:
+            self._val.flush()
+        self._tb.flush()
+
+    def close(self) -> None:
+        self._log.close()
+        if self._val is not None:
+            self._val.close()
+        self._tb.close()
+        if self._bar is not None:
+            self._bar.close()

@@ -1,0 +1,71 @@
+"""Validation during training: PSNR/SSIM on a benchmark set (Y channel, border = scale) and the
+sample strips ``samples/step-STEP.png`` (nearest | bicubic | SR | HR of the set's first image).
+
+The LR images (and the two baselines of the strip) are computed once, when the run starts; the
+generator runs compiled (``jax.jit`` of its stateless call on JAX, a ``tf.function`` on
+TensorFlow), one compilation per image size, reused at every validation.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from srgan_lib import degrade, errors, metrics, models
+
+
+def load_val_set(name: str | None, scale: int, echo=print):
+    """The validation images, or None (no set given, or it cannot be had: e.g. offline)."""
+    if not name:
+        return None
+    from srgan_lib import evaluate
+
+    try:
+        return evaluate.load_eval_set(name, scale=scale)
+    except (OSError, errors.SRGANError) as exc:  # not cached and no network, a missing folder, ...
+        echo(f"warning: validation disabled: {errors.one_line(exc)}")
+        return None
+
+
+class Validation:
+    """PSNR/SSIM and sample strips of a generator on ``images`` (``[(name, hr_uint8)]``)."""
+
+    def __init__(self, images, dataset: str, scale: int = 4, degradation: str = "bicubic"):
+        self.dataset, self.scale = dataset, int(scale)
+        self.hr = [hr for _, hr in images]
+        self.lr = [degrade.degrade(hr, scale=scale, kind=degradation) for hr in self.hr]
+        self._inputs = [models.lr_from_uint8(lr)[None] for lr in self.lr]
+        lr0 = self.lr[0]
+        self._baselines = [degrade.upscale_nearest(lr0, scale), degrade.upscale_bicubic(lr0, scale)]
+        self._forward = None
+
+    def _compile(self, generator):
+        if keras.backend.backend() == "jax":
+            import jax  # backend-specific: the compiled forward pass
+
+            run = jax.jit(lambda tv, ntv, x: generator.stateless_call(tv, ntv, x, training=False)[0])
+            return lambda x: run([v.value for v in generator.trainable_variables],
+                                 [v.value for v in generator.non_trainable_variables], x)
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf  # backend-specific: the compiled forward pass
+
+            return tf.function(lambda x: generator(x, training=False), reduce_retracing=True)
+        return lambda x: generator(x, training=False)
+
+    def _super_resolve(self, generator, k: int) -> np.ndarray:
+        if self._forward is None:
+            self._forward = self._compile(generator)
+        return models.hr_to_uint8(ops.convert_to_numpy(self._forward(self._inputs[k]))[0])
+
+    def scores(self, generator) -> tuple[float, float]:
+        """Mean PSNR and SSIM of ``generator`` (its current weights) over the set."""
+        p, s = [], []
+        for k, hr in enumerate(self.hr):
+            sr = self._super_resolve(generator, k)
+            p.append(metrics.psnr(sr, hr, border=self.scale))
+            s.append(metrics.ssim(sr, hr, border=self.scale))
+        return float(np.mean(p)), float(np.mean(s))
+
+    def strip(self, generator) -> np.ndarray:
+        """nearest | bicubic | SR | HR of the first image, side by side (uint8)."""
+        return np.concatenate(self._baselines + [self._super_resolve(generator, 0), self.hr[0]], axis=1)
