@@ -41,10 +41,12 @@ Discriminator (``discriminator``), Fig. 4 bottom: eight conv3x3 layers with
 64-64-128-128-256-256-512-512 filters and strides 1-2-1-2-1-2-1-2, LeakyReLU(0.2), batch
 normalisation on every convolution except the first.  ``head="dense"`` is the paper's head
 (Flatten -> Dense(1024) -> LeakyReLU(0.2) -> Dense(1)), one logit per image, shape (N, 1).
-``head="patch"`` is the seed blog's PatchGAN-style variant: the same convolutional trunk
-followed by a single conv3x3 with one output channel, giving one score per
-16x16-pixel-strided receptive field, shape (N, H/16, W/16, 1).  The seed trained it with
-least-squares targets (see :func:`srgan_lib.losses.lsgan_discriminator_loss`); the patch
+``head="patch"`` is a PatchGAN-style variant after the seed blog: the same convolutional trunk
+followed by a single conv3x3 with one output channel, one logit per position on a 16-pixel grid,
+shape (N, H/16, W/16, 1), each seeing 93x93 input pixels (the seed's own head, Dense(1024) ->
+Dense(1, sigmoid) applied per position of the 4-D map, sees 61x61).  The seed trained its
+discriminator with least-squares targets (see :func:`srgan_lib.losses.lsgan_discriminator_loss`)
+and its generator with binary cross-entropy, i.e. -log D (Eq. 6); the patch
 head is fully convolutional and accepts any input size (``input_shape`` may contain None).
 
 Exact parameter counts (``model.count_params()``, including the BN moving statistics):
@@ -175,8 +177,8 @@ def srresnet(scale: int = 4, num_blocks: int = 16, filters: int = 64,
 
 def discriminator(input_shape=(96, 96, 3), head: str = "dense", name: str = "discriminator",
                   bn_momentum: float = 0.99) -> keras.Model:
-    """Build the SRGAN discriminator of Fig. 4 (``head="dense"``) or the seed's PatchGAN
-    variant (``head="patch"``).  Outputs logits / scores, never probabilities.
+    """Build the SRGAN discriminator of Fig. 4 (``head="dense"``) or a PatchGAN-style
+    variant after the seed (``head="patch"``).  Outputs logits / scores, never probabilities.
 
     Args:
         input_shape: (H, W, 3) of the HR patches; the dense head needs fixed H and W

@@ -57,11 +57,11 @@ class SampleImages(list):
     def note(self) -> str:
         if self.is_benchmark:
             return ""
-        return (":::{note}\n"
+        return ("> **Note.** "
                 f"The benchmark set {self.requested} was not found (`{ENV_VAR}` is unset or has no "
                 f"`{self.requested}/` folder), so scikit-image's sample photographs "
                 f"({', '.join(n for n, _ in self)}) stand in for it.  The numbers computed from them "
-                f"are **not** the {self.requested} numbers of the literature.\n:::")
+                f"are **not** the {self.requested} numbers of the literature.")
 
     def describe(self) -> str:
         """One line: the source and each image's size, e.g. ``Set5: baby 512x512, ...``."""
