@@ -130,7 +130,12 @@ def _normalise_layer(layer) -> str:
     return key
 
 
-def _resolve_weights(weights):
+def resolve_weights(weights=None) -> str:
+    """The VGG19 weights that ``weights`` designates: ``"imagenet"`` or an absolute path.
+
+    None means ``$SRGAN_VGG19_WEIGHTS`` when it is set, else ``"imagenet"``; a path is expanded
+    (``~``) and made absolute.  Whether the file exists is checked when it is loaded.
+    """
     if weights is None:
         weights = os.environ.get(WEIGHTS_ENV) or "imagenet"
     if weights == "imagenet":
@@ -184,7 +189,7 @@ def vgg_features(layer="54", weights=None, scale=None) -> keras.Model:
         InputNotFoundError: the weights file does not exist.
     """
     key = _normalise_layer(layer)
-    w = _resolve_weights(weights)
+    w = resolve_weights(weights)
     scale = float(FEATURE_SCALE[key] if scale is None else scale)
     if not scale > 0 or not math.isfinite(scale):
         raise UserError(f"vgg_features: scale must be a positive number, got {scale!r}")

@@ -21,7 +21,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
-RAW_MYST = re.compile(r"\{(glue|cite|numref|doc|ref)[:}]|^\s*:::\s*\{|^\s*```\s*\{", re.M)
+# A MyST role, or a directive fence opened on one line (``[ \t]``, not ``\s``: a closing fence followed by a
+# printed dict on the next line is not markup).
+RAW_MYST = re.compile(r"\{(glue|cite|numref|doc|ref)[:}]|^[ \t]*:::[ \t]*\{|^[ \t]*```[ \t]*\{", re.M)
+
+
+@pytest.mark.parametrize("text, raw", [
+    ("```{code-cell} ipython3", True), (":::{note}", True), ("  ```{figure} a.png", True),
+    ("see {cite}`ledig2017`", True), ("{numref}`fig-x`", True), ("{glue:figure} x", True),
+    ("    return logs\n```\n{'hr': (93, 48, 48, 3)}", False), ("```python\nx = {}", False),
+    ("{'ref': 1}", False),
+])
+def test_raw_myst_pattern(text, raw):
+    assert (RAW_MYST.search(text) is not None) == raw
 
 
 @pytest.mark.needs_data

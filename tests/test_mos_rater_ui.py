@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
-import urllib.request
 
 import pytest
 
+from headless_chromium import ChromiumError, find_chromium, launch
 from srgan_lib import mos
 from srgan_lib.errors import UserError
 
@@ -73,54 +72,7 @@ def test_notebook_rater_saves_every_rating_and_resumes(tmp_path):
 
 
 # --------------------------------------------------------------------------- real browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
-class CDP:
-    """A minimal Chrome DevTools Protocol client over websocket-client."""
-
-    def __init__(self, ws_url):
-        import websocket
-        self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
-        self.n = 0
-
-    def __call__(self, method, **params):
-        self.n += 1
-        self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == self.n:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-
-    def js(self, expr):
-        r = self("Runtime.evaluate", expression=expr, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in r:
-            raise RuntimeError(r["exceptionDetails"])
-        return r["result"].get("value")
-
-    def key(self, key):
-        code = {"Enter": "Enter"}.get(key, f"Digit{key}")
-        vk = 13 if key == "Enter" else ord(key)
-        text = "\r" if key == "Enter" else key
-        self("Input.dispatchKeyEvent", type="keyDown", key=key, code=code, text=text,
-             windowsVirtualKeyCode=vk, nativeVirtualKeyCode=vk)
-        self("Input.dispatchKeyEvent", type="keyUp", key=key, code=code, windowsVirtualKeyCode=vk)
-
-    def click(self, selector):
-        box = self.js(f"(() => {{ const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();"
-                      f" return [r.x + r.width / 2, r.y + r.height / 2]; }})()")
-        for t in ("mousePressed", "mouseReleased"):
-            self("Input.dispatchMouseEvent", type=t, x=box[0], y=box[1], button="left", clickCount=1)
-
-    def wait(self, expr, timeout=20):
-        end = time.time() + timeout
-        while time.time() < end:
-            if self.js(expr):
-                return
-            time.sleep(0.1)
-        raise TimeoutError(expr)
+CHROMIUM = find_chromium()
 
 
 @pytest.fixture
@@ -128,29 +80,11 @@ def chromium(tmp_path):
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
     pytest.importorskip("websocket", reason="websocket-client is needed to drive chromium over CDP")
-    profile = tmp_path / "profile"
-    proc = subprocess.Popen([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                             "--disable-component-update", "--no-first-run", "--disable-sync",
-                             "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-port=0",
-                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        port_file = profile / "DevToolsActivePort"
-        end = time.time() + 60
-        while not (port_file.is_file() and len(port_file.read_text().split()) >= 2):
-            if proc.poll() is not None or time.time() > end:
-                pytest.fail("chromium did not start (no DevToolsActivePort)")
-            time.sleep(0.1)
-        port, browser_path = port_file.read_text().split()[:2]
-        browser = CDP(f"ws://127.0.0.1:{port}{browser_path}")
-        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-        page = next(t for t in targets if t["type"] == "page")
-        yield browser, CDP(page["webSocketDebuggerUrl"])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with launch(CHROMIUM, tmp_path / "profile") as clients:
+            yield clients
+    except ChromiumError as e:
+        pytest.fail(str(e))
 
 
 def test_html_page_in_headless_chromium(tmp_path, chromium, capsys):

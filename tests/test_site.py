@@ -12,16 +12,13 @@ found one (book/_ext/srgan_book_ext.py); with the CDN MathJax offline, the MathJ
 from __future__ import annotations
 
 import base64
-import json
-import os
 import shutil
-import subprocess
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from headless_chromium import CDP, find_chromium, launch
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -31,90 +28,23 @@ PAGES = ["book/01_degradation.html", "book/06_evaluation.html", "book/02_srresne
          "book/intro.html"]
 
 
-def _chromium() -> str | None:
-    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-class CDP:
-    """A minimal Chrome DevTools Protocol client (websocket-client)."""
-
-    def __init__(self, ws_url: str):
-        import websocket
-
-        self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True)
-        self.next_id = 0
-        self.events: list[dict] = []
-
-    def call(self, method: str, **params):
-        self.next_id += 1
-        my_id = self.next_id
-        self.ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == my_id:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-            self.events.append(msg)
-
-    def wait_event(self, method: str, timeout: float = 60):
-        end = time.time() + timeout
-        for ev in self.events:
-            if ev.get("method") == method:
-                return ev
-        while time.time() < end:
-            msg = json.loads(self.ws.recv())
-            self.events.append(msg)
-            if msg.get("method") == method:
-                return msg
-        raise TimeoutError(method)
-
-    def js(self, expression: str, await_promise: bool = False):
-        res = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=await_promise)
-        if "exceptionDetails" in res:
-            raise RuntimeError(f"{expression}: {res['exceptionDetails']}")
-        return res["result"].get("value")
-
-
 @pytest.fixture(scope="module")
 def browser():
-    exe = _chromium()
+    exe = find_chromium()
     if exe is None:
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
     if not (SITE / "index.html").is_file():
         pytest.skip("the site is not built (make book)")
     pytest.importorskip("websocket", reason="websocket-client is needed to drive Chromium")
     profile = tempfile.mkdtemp(prefix="srgan-chromium-")
-    proc = subprocess.Popen(
-        [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--no-first-run", "--disable-extensions", "--remote-debugging-port=0", "--remote-allow-origins=*",
-         f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        port_file = Path(profile) / "DevToolsActivePort"
-        for _ in range(300):
-            if port_file.is_file() and port_file.read_text().strip():
-                break
-            time.sleep(0.1)
-        else:
-            pytest.skip("Chromium did not start")
-        port = int(port_file.read_text().split()[0])
-        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
-        page = next(t for t in targets if t.get("type") == "page")
-        cdp = CDP(page["webSocketDebuggerUrl"])
-        for domain in ("Page", "Runtime", "Log"):
-            cdp.call(f"{domain}.enable")
-        cdp.call("Emulation.setDeviceMetricsOverride", width=1280, height=1600, deviceScaleFactor=1, mobile=False)
-        yield cdp
+        with launch(exe, Path(profile)) as (_, cdp):
+            for domain in ("Page", "Runtime", "Log"):
+                cdp.call(f"{domain}.enable")
+            cdp.call("Emulation.setDeviceMetricsOverride", width=1280, height=1600, deviceScaleFactor=1,
+                     mobile=False)
+            yield cdp
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         shutil.rmtree(profile, ignore_errors=True)
 
 
@@ -154,7 +84,7 @@ def test_page_renders(browser, rel):
     has_math = cdp.js("document.querySelectorAll('.math').length") > 0
     if has_math and local_mathjax:
         ok = cdp.js("(window.MathJax && MathJax.startup && MathJax.startup.promise) ? "
-                    "MathJax.startup.promise.then(() => true) : false", await_promise=True)
+                    "MathJax.startup.promise.then(() => true) : false")
         assert ok, "MathJax did not start"
         n_typeset = cdp.js("document.querySelectorAll('mjx-container').length")
         n_errors = cdp.js("document.querySelectorAll('mjx-merror, [data-mjx-error]').length")

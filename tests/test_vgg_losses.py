@@ -1,6 +1,8 @@
 """Tests for srgan_lib.losses (Eq. 3-6) against hand-computed numpy values, and for
 srgan_lib.vgg (phi_{2,2} / 361, phi_{5,4} / 12.75) against keras.applications.VGG19, including its
 dtype-policy behaviour.  The criterion behind the feature scales is tested in test_content_scale.py."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -173,6 +175,19 @@ def test_vgg_weights_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SRGAN_VGG19_WEIGHTS", str(missing))
     with pytest.raises(FileNotFoundError, match="env_weights.h5"):
         vgg.vgg_features("54")
+
+
+def test_resolve_weights(monkeypatch, tmp_path):
+    from srgan_lib import vgg
+    monkeypatch.delenv("SRGAN_VGG19_WEIGHTS", raising=False)
+    assert vgg.resolve_weights() == vgg.resolve_weights(None) == vgg.resolve_weights("imagenet") == "imagenet"
+    monkeypatch.setenv("SRGAN_VGG19_WEIGHTS", str(tmp_path / "env.h5"))
+    assert vgg.resolve_weights() == str(tmp_path / "env.h5")
+    assert vgg.resolve_weights("imagenet") == "imagenet"  # an explicit choice wins over the environment
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert vgg.resolve_weights("~/w.h5") == str(tmp_path / "w.h5")
+    monkeypatch.chdir(tmp_path)
+    assert vgg.resolve_weights(Path("rel.h5")) == str(tmp_path / "rel.h5")
 
 
 @pytest.mark.backend

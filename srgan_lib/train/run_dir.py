@@ -74,10 +74,10 @@ def record_vgg_weights(cfg: TrainConfig, stored: dict | None) -> TrainConfig:
     old = (stored or {}).get("vgg_weights")
     if spec is None and isinstance(old, str) and (old == "imagenet" or Path(old).is_file()):
         spec = old
-    spec = spec or os.environ.get(vgg.WEIGHTS_ENV) or "imagenet"
+    spec = vgg.resolve_weights(spec or None)
     if spec == "imagenet":
         return dataclasses.replace(cfg, vgg_weights="imagenet", vgg_weights_sha256=None)
-    path = Path(os.fspath(spec)).expanduser().resolve()
+    path = Path(spec)
     if not path.is_file():
         raise InputNotFoundError(f"--vgg-weights: VGG19 weights file not found: {str(path)!r}")
     with open(path, "rb") as f:
