@@ -15,15 +15,39 @@ raised as :class:`srgan_lib.errors.OutputError`, a one-line error naming the pat
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from srgan_lib.errors import OutputError, OutputExistsError, output_error
+from srgan_lib.errors import OutputError, OutputExistsError, SRGANError, output_error
 
-__all__ = ["atomic_write", "atomic_dir", "refuse_existing", "make_dir"]
+__all__ = ["atomic_write", "atomic_dir", "refuse_existing", "make_dir", "is_output_failure", "OUTPUT_ERRNOS",
+           "remove_stale_temporaries"]
+
+#: ``errno`` values that are always about where output goes, never about an input
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+def is_output_failure(exc: BaseException, inside=None) -> bool:
+    """Whether ``exc`` is a failure to write output: an ``OSError`` of a full disk or quota, a file
+    too large or a read-only file system, or on a path inside the folder ``inside``; or an error of
+    a framework writer (TensorFlow's, which carry no ``errno``) that reports a full disk or quota."""
+    if not isinstance(exc, OSError):
+        text = str(exc)
+        return any(os.strerror(e) in text for e in (errno.ENOSPC, errno.EDQUOT))
+    if exc.errno in OUTPUT_ERRNOS:
+        return True
+    if inside is not None and exc.filename:
+        try:
+            return Path(os.fsdecode(exc.filename)).resolve().is_relative_to(Path(inside).resolve())
+        except (OSError, ValueError):
+            return False
+    return False
+    return False
 
 
 def _umask() -> int:
@@ -40,6 +64,34 @@ def make_dir(path) -> Path:
     except OSError as exc:
         raise output_error(path, exc, "create the folder") from exc
     return path
+
+
+def _temporary_names(name: str) -> re.Pattern:
+    # mkstemp/mkdtemp add 8 characters of [a-z0-9_] to the prefix
+    return re.compile(rf"^\.{re.escape(name)}\.(?:[a-z0-9_]{{8}}\.[A-Za-z0-9.]+|partial-[a-z0-9_]{{8}})$")
+
+
+def remove_stale_temporaries(path) -> list[Path]:
+    """Delete what a killed :func:`atomic_write` or :func:`atomic_dir` of ``path`` left beside it
+    (``.NAME.XXXXXXXX.tmp`` files, ``.NAME.partial-XXXXXXXX`` folders); returns what was removed.
+
+    Call it before writing ``path`` again, never while another process writes the same output.
+    """
+    path = Path(path)
+    pattern, removed = _temporary_names(path.name), []
+    try:
+        siblings = list(path.parent.iterdir()) if path.parent.is_dir() else []
+    except OSError:
+        return removed
+    for p in siblings:
+        if not pattern.match(p.name) or p.is_symlink():
+            continue
+        try:
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+        except OSError as exc:
+            raise output_error(p, exc, "remove the stale temporary") from exc
+        removed.append(p)
+    return removed
 
 
 def refuse_existing(paths: Iterable, overwrite: bool = False) -> None:
@@ -69,7 +121,10 @@ def atomic_write(path, write, overwrite: bool = True, suffix: str = ".tmp") -> P
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        write(tmp)
+        try:
+            write(tmp)
+        except OSError as exc:  # a full disk, a quota, an I/O error while the file is filled
+            raise output_error(path, exc) from exc
         try:
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
@@ -106,7 +161,14 @@ def atomic_dir(path, overwrite: bool = False) -> Iterator[Path]:
     except OSError as exc:
         raise output_error(path, exc) from exc
     try:
-        yield tmp
+        try:
+            yield tmp
+        except SRGANError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - only output failures are converted
+            if not is_output_failure(exc, tmp):
+                raise
+            raise output_error(path, exc) from exc
         try:
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
             if path.exists() or path.is_symlink():

@@ -63,6 +63,19 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             print(f"srgan {argv[0]}: error: {exc}", file=sys.stderr)
             return exc.exit_status
+        except Exception as exc:  # noqa: BLE001 - re-raised unless it is a full disk
+            # A full disk, a quota or a read-only file system is never a bug: whichever writer met
+            # it (the library's own writers already name their file), say so in one line.
+            from srgan_lib.atomic import is_output_failure
+
+            if debug or not is_output_failure(exc):
+                raise
+            from srgan_lib.errors import output_error
+
+            name = getattr(exc, "filename", None)
+            print(f"srgan {argv[0]}: error: {output_error(os.fsdecode(name) if name else 'the output', exc)} "
+                  f"(free some space and run the command again)", file=sys.stderr)
+            return 2
         except KeyboardInterrupt:
             print(f"srgan {argv[0]}: interrupted", file=sys.stderr)
             return 130

@@ -51,7 +51,15 @@ class TrainingDiverged(SRGANError, RuntimeError):
     exit_status = 3
 
 
-def output_error(path, exc: OSError, what: str = "write") -> OutputError:
-    """An :class:`OutputError` naming ``path`` for the ``OSError`` ``exc`` (raise it ``from exc``)."""
-    reason = exc.strerror or type(exc).__name__
+def output_error(path, exc: BaseException, what: str = "write") -> OutputError:
+    """An :class:`OutputError` naming ``path`` for the ``OSError`` (or a framework writer's error)
+    ``exc`` (raise it ``from exc``)."""
+    import errno
+    import os
+
+    reason = getattr(exc, "strerror", None)
+    if not reason:
+        text = one_line(exc)
+        full = [os.strerror(e) for e in (errno.ENOSPC, errno.EDQUOT) if os.strerror(e) in text]
+        reason = full[0] if full else (text[:160] or type(exc).__name__)
     return OutputError(f"cannot {what} {str(path)!r}: {reason}")

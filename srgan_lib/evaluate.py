@@ -53,6 +53,15 @@ __all__ = ["EvalSet", "load_eval_set", "make_method", "feature_distance", "evalu
            "to_json", "add_arguments", "main"]
 
 BASELINES = ("nearest", "bicubic")
+#: Memory per HR pixel that evaluating an image takes at its peak (bicubic degradation and the
+#: float64 metrics; ``bench/RESULTS.md``), and with a generator run on the whole image.
+EVAL_BYTES_PER_PIXEL = 160
+GENERATOR_BYTES_PER_PIXEL = 4096
+
+
+def eval_bytes_per_pixel(specs) -> int:
+    """Memory per HR pixel of evaluating the method specs ``specs`` (a generator costs most)."""
+    return GENERATOR_BYTES_PER_PIXEL if any(str(s).strip() not in BASELINES for s in specs) else EVAL_BYTES_PER_PIXEL
 FEATURE_LAYERS = ("22", "54")
 SSIM_WINDOW = 11  # the SSIM window (Wang et al. 2004): the cropped image must be at least this big
 
@@ -77,20 +86,22 @@ def _image_names(files: list[Path]) -> list[str]:
     return [f.stem if stems[f.stem] == 1 else f.name for f in files]
 
 
-def load_eval_set(name_or_dir, scale: int = 4) -> EvalSet:
+def load_eval_set(name_or_dir, scale: int = 4, bytes_per_pixel: int = EVAL_BYTES_PER_PIXEL) -> EvalSet:
     """Load a benchmark set as an :class:`EvalSet` ``[(name, hr_uint8 (H,W,3) modcropped to scale), ...]``.
 
     ``name_or_dir`` is a folder (its ``HR/`` subfolder is used if present) or a dataset name,
     looked up by :func:`srgan_lib.data.resolve_dataset` (``$SRGAN_DATA_DIR``, else a checked
     download of a registered set).  Names are file stems (whole file names where two files share
     a stem).  Gray files are replicated to RGB and listed in ``.gray``.  Unreadable or too small
-    files raise :class:`srgan_lib.errors.UserError` naming the file.
+    files raise :class:`srgan_lib.errors.UserError` naming the file, and so does an image whose
+    evaluation, ``bytes_per_pixel`` per pixel (:func:`eval_bytes_per_pixel`), would not fit in
+    memory (:func:`srgan_lib.images.check_memory`, checked before it is decoded).
     """
     scale = int(scale)
     files = data.resolve_dataset(name_or_dir)
     items, gray = [], []
     for name, f in zip(_image_names(files), files):
-        pixels = read_pixels(f)
+        pixels = read_pixels(f, bytes_per_pixel=bytes_per_pixel, work="evaluating it")
         hr = pixels.rgb
         if hr.shape[0] < scale or hr.shape[1] < scale:
             raise UserError(f"image {str(f)!r} ({hr.shape[1]}x{hr.shape[0]}) is smaller than the scale {scale}")
@@ -416,7 +427,8 @@ def main(args) -> int:
         raise UserError(f"--scale must be a positive integer, got {args.scale}")
     layers = _feature_layers(_split(args.feature_distance or []), None)
     methods = [(m, make_method(m, args.scale)) for m in models]  # fail on a bad model before any work
-    loaded = [load_eval_set(d, args.scale) for d in datasets]  # fail on a bad dataset before any work
+    cost = eval_bytes_per_pixel(models)
+    loaded = [load_eval_set(d, args.scale, cost) for d in datasets]  # fail on a bad dataset before any work
     jobs = []
     for images in loaded:
         for spec, fn in methods:

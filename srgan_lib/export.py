@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 from srgan_lib.atomic import atomic_dir, atomic_write, make_dir, refuse_existing
-from srgan_lib.errors import UserError
+from srgan_lib.errors import OutputExistsError, UserError
 
 __all__ = ["FORMATS", "export_generator", "add_arguments", "main"]
 
@@ -73,6 +73,23 @@ def _check(path: Path, format: str, overwrite: bool) -> None:
         elif _backend() == "jax":
             _require_packages("ONNX (JAX backend)", ["jax2onnx"])
     refuse_existing([path], overwrite)
+    if overwrite and (path.exists() or path.is_symlink()):
+        _check_replaceable(path, format)
+
+
+def _check_replaceable(path: Path, format: str) -> None:
+    """``--overwrite`` replaces only what an export made: a SavedModel folder (``saved_model.pb``
+    inside) for ``savedmodel``, a regular file for ``keras`` and ``onnx``; anything else is refused."""
+    if path.is_symlink():
+        raise OutputExistsError(f"{str(path)!r} is a symbolic link; refusing to replace it, even with --overwrite")
+    if format == "savedmodel":
+        if not path.is_dir() or not (path / "saved_model.pb").is_file():
+            kind = "a folder" if path.is_dir() else "a file"
+            raise OutputExistsError(f"{str(path)!r} is {kind} that is not a SavedModel (no saved_model.pb); "
+                                    f"refusing to replace it, even with --overwrite")
+    elif not path.is_file():
+        raise OutputExistsError(f"{str(path)!r} is a folder, not a {format} file; refusing to replace it, "
+                                f"even with --overwrite")
 
 
 def export_generator(model, path, format: str = "keras", overwrite: bool = False) -> Path:
@@ -81,7 +98,9 @@ def export_generator(model, path, format: str = "keras", overwrite: bool = False
     Raises :class:`~srgan_lib.errors.UserError` for an unknown format, a ``.keras`` path
     without that suffix, a backend or optional package the format needs;
     :class:`~srgan_lib.errors.OutputExistsError` when ``path`` exists and ``overwrite`` is
-    false; :class:`~srgan_lib.errors.OutputError` when ``path`` cannot be written.  The file
+    false, or when it is not what an export writes (a folder without ``saved_model.pb``, a folder
+    where a file goes): ``overwrite`` replaces only an earlier export;
+    :class:`~srgan_lib.errors.OutputError` when ``path`` cannot be written.  The file
     or folder appears complete or not at all (:mod:`srgan_lib.atomic`); missing parent folders
     are created.  Returns ``path``.
     """

@@ -30,6 +30,8 @@ before it is decoded.  Pillow's global limit is switched off only while a file h
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import threading
 from pathlib import Path
 from typing import NamedTuple
@@ -44,8 +46,15 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 #: Largest image (in pixels) the readers decode unless told otherwise (``max_pixels``).
 MAX_PIXELS = 2 ** 30
+#: Environment variable: the memory (bytes, or with a K/M/G/T suffix) that the work on one image
+#: may take; default: the memory the system has available (``MemAvailable``).
+MEMORY_BUDGET_ENV = "SRGAN_MEMORY_BUDGET"
+#: Bytes per pixel that decoding an image takes at its peak (Pillow's 4-byte pixels, the uint8
+#: RGB array and a conversion): what :func:`read_pixels` checks by default.
+DECODE_BYTES_PER_PIXEL = 12
 
-__all__ = ["ImageReadError", "IMAGE_EXTENSIONS", "MAX_PIXELS", "Pixels", "pixels_from_pil",
+__all__ = ["ImageReadError", "ImageTooLargeError", "IMAGE_EXTENSIONS", "MAX_PIXELS", "MEMORY_BUDGET_ENV",
+           "DECODE_BYTES_PER_PIXEL", "memory_budget", "check_memory", "Pixels", "pixels_from_pil",
            "read_pixels", "read_image", "read_image_with_alpha", "write_image", "list_images",
            "center_crop"]
 
@@ -57,6 +66,58 @@ class ImageReadError(UserError):
         self.path = Path(path)
         self.reason = " ".join(str(reason).split())
         super().__init__(f"cannot read image {str(self.path)!r}: {self.reason}")
+
+
+class ImageTooLargeError(ImageReadError):
+    """An image whose work would need more memory than :func:`memory_budget` allows."""
+
+
+_UNITS = {"": 1, "B": 1, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30, "T": 2 ** 40}
+
+
+def _format_bytes(n: float) -> str:
+    return f"{n / 2 ** 30:.1f} GiB" if n >= 2 ** 30 else f"{n / 2 ** 20:.0f} MiB"
+
+
+def memory_budget() -> tuple[int | None, str]:
+    """``(bytes, where it comes from)``: the memory the work on one image may take.
+
+    ``$SRGAN_MEMORY_BUDGET`` when set (``8G``, ``512M``, ``1.5G``, or bytes), else the memory
+    the system has available now (``MemAvailable`` of ``/proc/meminfo``, else free physical
+    pages); ``None`` when neither can be had (no check).
+    """
+    text = os.environ.get(MEMORY_BUDGET_ENV, "").strip()
+    if text:
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", text, re.IGNORECASE)
+        if not m:
+            raise UserError(f"{MEMORY_BUDGET_ENV}={text!r} is not a size: use bytes or a number with K, M, G "
+                            f"or T (e.g. {MEMORY_BUDGET_ENV}=16G)")
+        return int(float(m.group(1)) * _UNITS[m.group(2).upper()]), f"{MEMORY_BUDGET_ENV}={text}"
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024, "the memory available"
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "the memory available"
+    except (ValueError, OSError, AttributeError):
+        return None, "unknown"
+
+
+def check_memory(path, width: int, height: int, bytes_per_pixel: float, work: str = "decoding it") -> None:
+    """Raise :class:`ImageTooLargeError` naming ``path`` when ``width`` x ``height`` pixels at
+    ``bytes_per_pixel`` need more than :func:`memory_budget`; the message says the limit and
+    how to raise it.  Called before any pixel is decoded or computed."""
+    budget, source = memory_budget()
+    need = float(width) * float(height) * float(bytes_per_pixel)
+    if budget is None or need <= budget:
+        return
+    raise ImageTooLargeError(path, f"{width}x{height} pixels: {work} needs about {_format_bytes(need)}, more "
+                                   f"than {source} ({_format_bytes(budget)}); use a smaller image or a "
+                                   f"machine with more memory, or raise the limit with {MEMORY_BUDGET_ENV} "
+                                   f"(e.g. {MEMORY_BUDGET_ENV}={max(1, int(-(-need // 2 ** 30)))}G)")
 
 
 class Pixels(NamedTuple):
@@ -128,12 +189,15 @@ def _pillow_limit_off():
             Image.MAX_IMAGE_PIXELS = saved
 
 
-def read_pixels(path, max_pixels: int | None = MAX_PIXELS) -> Pixels:
+def read_pixels(path, max_pixels: int | None = MAX_PIXELS, bytes_per_pixel: float = DECODE_BYTES_PER_PIXEL,
+                work: str = "decoding it") -> Pixels:
     """Read an image file as :class:`Pixels` (RGB, alpha, gray flag).
 
     Raises :class:`srgan_lib.errors.InputNotFoundError` for a missing file and
     :class:`ImageReadError` for a folder, a file that is not a readable image, or an image of
-    more than ``max_pixels`` pixels (``None``: no limit).
+    more than ``max_pixels`` pixels (``None``: no limit).  Before decoding, the size in the file's
+    header is checked against the memory that the caller's ``work`` needs, ``bytes_per_pixel``
+    per pixel (:func:`check_memory`: an :class:`ImageTooLargeError` when it does not fit).
     """
     path = Path(path)
     if not path.exists():
@@ -154,6 +218,7 @@ def read_pixels(path, max_pixels: int | None = MAX_PIXELS) -> Pixels:
             raise ImageReadError(path, f"{w}x{h} = {w * h:,} pixels is more than "
                                        f"max_pixels={max_pixels:,} (a guard against decompression "
                                        f"bombs; pass a larger max_pixels for a trusted file)")
+        check_memory(path, w, h, max(bytes_per_pixel, DECODE_BYTES_PER_PIXEL), work)
         try:
             im.load()  # decode now: truncated files fail here, not later
         except decode_errors as exc:
@@ -161,12 +226,13 @@ def read_pixels(path, max_pixels: int | None = MAX_PIXELS) -> Pixels:
         return pixels_from_pil(im, path)
 
 
-def read_image(path, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
+def read_image(path, max_pixels: int | None = MAX_PIXELS, bytes_per_pixel: float = DECODE_BYTES_PER_PIXEL,
+               work: str = "decoding it") -> np.ndarray:
     """Read any supported image file as an ``(H, W, 3)`` ``uint8`` RGB array (alpha dropped).
 
     Errors as :func:`read_pixels`.
     """
-    return read_pixels(path, max_pixels).rgb
+    return read_pixels(path, max_pixels, bytes_per_pixel, work).rgb
 
 
 def read_image_with_alpha(path, max_pixels: int | None = MAX_PIXELS) -> tuple[np.ndarray, np.ndarray | None]:

@@ -104,12 +104,12 @@ def fold_batchnorm(model):
     """A copy of the functional ``model`` with every foldable BatchNormalization (see the module
     docstring) folded into the Conv2D before it, and the other layers' weights copied.
 
-    Returns ``model`` itself when it is not a functional (or Sequential) model or has nothing
-    to fold.
+    Returns ``model`` itself when it is not a functional model (a ``Sequential`` one runs
+    unfolded) or has nothing to fold.
     """
     import keras
 
-    if type(model).__name__ not in ("Functional", "Sequential"):
+    if type(model).__name__ != "Functional":  # a Sequential model's config has no graph to rewrite
         return model
     pairs = _foldable_pairs(model)
     if not pairs:

@@ -97,6 +97,18 @@ BATCH_PIXELS = 256 * 256
 ALPHA_MARGIN = 3
 #: Receptive-field radius in LR pixels of the default ``srresnet()`` (16 blocks, x4).
 SRRESNET_RECEPTIVE_FIELD = 40
+#: Memory per output pixel beside the tiles: the Pillow output image and its encoder.
+OUTPUT_BYTES_PER_PIXEL = 8
+
+
+def input_bytes_per_pixel(scale: int, tile) -> int:
+    """Memory per input pixel of upscaling a file by ``scale``: decoding, the output image, and,
+    with ``tile`` 0 (one piece), the generator's activations over the whole output."""
+    from srgan_lib.evaluate import GENERATOR_BYTES_PER_PIXEL
+    from srgan_lib.images import DECODE_BYTES_PER_PIXEL
+
+    per_output = OUTPUT_BYTES_PER_PIXEL + (GENERATOR_BYTES_PER_PIXEL if tile is not None and int(tile) == 0 else 0)
+    return DECODE_BYTES_PER_PIXEL + per_output * int(scale) ** 2
 
 _FORMAT_SUFFIX = {"png": ".png", "jpg": ".jpg", "jpeg": ".jpg", "bmp": ".bmp", "tif": ".tif",
                   "tiff": ".tif", "webp": ".webp"}
@@ -382,7 +394,9 @@ def upscale_file(input_path, output_path, model, tile=None, overlap=None, scale=
     files, alpha is kept (bicubic).  Raises :class:`~srgan_lib.errors.OutputExistsError`
     (before any work) when ``output_path`` exists and ``overwrite`` is false,
     :class:`~srgan_lib.errors.UserError` when it is the input itself or cannot store the
-    input's alpha, :class:`~srgan_lib.images.ImageReadError` for an unreadable input.
+    input's alpha, :class:`~srgan_lib.images.ImageReadError` for an unreadable input, and
+    :class:`~srgan_lib.images.ImageTooLargeError` for one whose output (or, with ``tile=0``,
+    whole-image inference) would not fit in memory (:func:`input_bytes_per_pixel`).
     Returns the output path.
     """
     from srgan_lib.atomic import refuse_existing
@@ -393,7 +407,10 @@ def upscale_file(input_path, output_path, model, tile=None, overlap=None, scale=
         raise UserError(f"output {str(output_path)!r} would replace its input")
     refuse_existing([output_path], overwrite)
     predictor = _checked_predictor(model, scale)
-    px = read_pixels(input_path)
+    whole = tile is not None and int(tile) == 0
+    work = (f"upscaling it x{predictor.scale} in one piece (--tile 0; tiles, e.g. --tile {DEFAULT_TILE}, need "
+            f"far less)" if whole else f"upscaling it x{predictor.scale}")
+    px = read_pixels(input_path, bytes_per_pixel=input_bytes_per_pixel(predictor.scale, tile), work=work)
     if px.alpha is not None and output_path.suffix.lower() in _NO_ALPHA_SUFFIXES:
         raise UserError(f"{str(input_path)!r} has an alpha channel, which "
                         f"{output_path.suffix} cannot store (use --format png)")
@@ -449,8 +466,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scale", type=int, default=4, help="upscaling factor of the model (default 4)")
     parser.add_argument("--format", choices=sorted(_FORMAT_SUFFIX), default=None,
                         help="output file format (default: same as each input)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace existing output files (never an input of the same command)")
+    done = parser.add_mutually_exclusive_group()
+    done.add_argument("--overwrite", action="store_true",
+                      help="replace existing output files (never an input of the same command)")
+    done.add_argument("--skip-existing", action="store_true",
+                      help="leave existing output files as they are and upscale only the missing ones "
+                           "(continues an interrupted folder upscale)")
 
 
 def _collect(inputs, out, scale, fmt):
@@ -460,6 +481,8 @@ def _collect(inputs, out, scale, fmt):
     from srgan_lib.errors import InputNotFoundError
     from srgan_lib.images import list_images
 
+    if any(not str(p).strip() for p in inputs):
+        raise UserError("an input path is empty ('' would mean the working directory): name the file or folder")
     paths = [Path(p) for p in inputs]
     single_file = len(paths) == 1 and paths[0].is_file()
     jobs = []
@@ -488,11 +511,14 @@ def _collect(inputs, out, scale, fmt):
 def main(args) -> int:
     from tqdm.auto import tqdm
 
-    from srgan_lib.atomic import make_dir, refuse_existing
+    from srgan_lib.atomic import make_dir, refuse_existing, remove_stale_temporaries
+    from srgan_lib.errors import OutputError
     from srgan_lib.inference import make_predictor
     from srgan_lib.weights import load_generator
 
     scale = _check_scale(args.scale)
+    if args.output is not None and not args.output.strip():
+        raise UserError("-o/--output is empty ('' would mean the working directory): name the file or folder")
     if args.tile < 0:
         raise UserError(f"--tile must be >= 0 (got {args.tile})")
     if args.overlap is not None and args.overlap < 0:
@@ -500,6 +526,12 @@ def main(args) -> int:
     if args.batch is not None and args.batch < 1:
         raise UserError(f"--batch must be >= 1 (got {args.batch})")
     jobs = _collect(args.inputs, Path(args.output) if args.output else None, scale, args.format)
+    skipped = 0
+    if args.skip_existing:
+        kept = [(src, dst) for src, dst in jobs if not dst.exists()]
+        skipped, jobs = len(jobs) - len(kept), kept
+        if skipped:
+            print(f"skipping {skipped} image(s) whose output exists", file=sys.stderr)
     refuse_existing([dst for _, dst in jobs], args.overwrite)  # every target, before any work
     failed = 0
     with device_scope(args.device):
@@ -509,15 +541,26 @@ def main(args) -> int:
             raise UserError(f"--tile {args.tile} must be larger than 2 x overlap ({2 * overlap})")
         for folder in dict.fromkeys(dst.parent for _, dst in jobs):
             make_dir(folder)
+        for _, dst in jobs:  # what a killed upscale left beside its outputs
+            remove_stale_temporaries(dst)
         many = len(jobs) > 1
+        written = 0
         for src, dst in tqdm(jobs, desc="images", unit="img", disable=None if many else True,
                              file=sys.stderr):
             try:
                 upscale_file(src, dst, predictor, tile=args.tile, overlap=overlap,
                              overwrite=args.overwrite, progress=True, batch=args.batch)
+                written += 1
+            except OutputError as exc:  # a full disk: the next outputs would fail too
+                rest = len(jobs) - written - failed
+                raise OutputError(f"{exc}; upscaled {written} of {len(jobs)} image(s), {rest} not written: "
+                                  f"free some space and run the same command with --skip-existing to "
+                                  f"continue") from exc
             except UserError as exc:  # this input cannot be upscaled; the others can
                 failed += 1
                 msg = str(exc) if str(src) in str(exc) else f"{str(src)!r}: {exc}"
                 tqdm.write(f"srgan upscale: error: {msg}", file=sys.stderr)
-    print(f"upscaled {len(jobs) - failed} of {len(jobs)} image(s) x{scale}", file=sys.stderr)
+    total = len(jobs) + skipped
+    print(f"upscaled {len(jobs) - failed} of {total} image(s) x{scale}"
+          + (f" ({skipped} already done)" if skipped else ""), file=sys.stderr)
     return 1 if failed else 0

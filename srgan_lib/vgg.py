@@ -145,8 +145,15 @@ def resolve_weights(weights=None) -> str:
 
 def _load_vgg19(weights: str):
     if weights == "imagenet":
-        return keras.applications.VGG19(include_top=False, weights="imagenet",
-                                        input_shape=(None, None, 3))
+        try:
+            return keras.applications.VGG19(include_top=False, weights="imagenet",
+                                            input_shape=(None, None, 3))
+        except Exception as e:  # keras.utils.get_file: "URL fetch failure on ...", or an OSError
+            if not (isinstance(e, OSError) or "URL fetch failure" in str(e)):
+                raise
+            raise UserError(f"could not download the VGG19 ImageNet weights ({one_line(e)[:160]}); offline, set "
+                            f"{WEIGHTS_ENV} to a local copy of vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 "
+                            f"(or pass weights=PATH / --vgg-weights PATH)") from None
     expected = ("an HDF5 file of VGG19 ImageNet 'notop' weights in the Keras layout "
                 "(vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5)")
     path = Path(weights)

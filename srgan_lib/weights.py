@@ -104,6 +104,24 @@ def _load_weights(model: keras.Model, path: Path) -> keras.Model:
     return model
 
 
+def check_image_to_image(model, source) -> keras.Model:
+    """``model`` if it maps one ``(N, H, W, 3)`` image batch to one ``(N, H', W', 3)`` batch, as a
+    generator does; else a :class:`UserError` naming ``source``."""
+    def shapes(tensors):
+        try:
+            return [tuple(t.shape) for t in tensors]
+        except (AttributeError, TypeError, ValueError):
+            return None
+
+    ins, outs = shapes(getattr(model, "inputs", None) or []), shapes(getattr(model, "outputs", None) or [])
+    ok = (ins is not None and outs is not None and len(ins) == 1 and len(outs) == 1
+          and len(ins[0]) == 4 and len(outs[0]) == 4 and ins[0][-1] == 3 and outs[0][-1] == 3)
+    if not ok:
+        raise UserError(f"{str(source)!r} is not an image-to-image generator: it maps inputs {ins} to outputs {outs}, "
+                        f"where a generator maps one (N, H, W, 3) image batch to one (N, sH, sW, 3) batch")
+    return model
+
+
 def load_generator(spec) -> keras.Model:
     """A trained SRResNet/SRGAN generator from a run folder, a file, or a shipped model name."""
     spec_str = str(spec)
@@ -118,9 +136,10 @@ def load_generator(spec) -> keras.Model:
     if path.is_file():
         if path.name.endswith(".keras"):
             try:
-                return keras.saving.load_model(path, compile=False)
+                model = keras.saving.load_model(path, compile=False)
             except (OSError, ValueError) as exc:  # keras: not a .keras zip, or an unknown layer
                 raise UserError(f"{str(path)!r}: cannot load Keras model ({type(exc).__name__})") from None
+            return check_image_to_image(model, path)
         if path.name.endswith(".weights.h5"):
             manifest = path.with_name(path.name[: -len(".weights.h5")] + ".json")
             arch = _read_json_object(manifest, "manifest").get("architecture", {}) if manifest.is_file() else {}

@@ -108,8 +108,15 @@ def test_savedmodel_folder_is_atomic_and_replaced_only_when_asked(gen, tmp_path)
     with pytest.raises(OutputExistsError, match="sm"):
         E.export_generator(gen, out, "savedmodel")
     assert sorted(x.name for x in out.iterdir()) == ["keep.txt"]
+    with pytest.raises(OutputExistsError, match="not a SavedModel"):  # --overwrite replaces only an export
+        E.export_generator(gen, out, "savedmodel", overwrite=True)
+    assert sorted(x.name for x in out.iterdir()) == ["keep.txt"]
+    (out / "keep.txt").unlink()
+    out.rmdir()
+    E.export_generator(gen, out, "savedmodel")
+    (out / "stale.txt").write_text("from an earlier export")
     E.export_generator(gen, out, "savedmodel", overwrite=True)
-    assert (out / "saved_model.pb").is_file() and not (out / "keep.txt").exists()
+    assert (out / "saved_model.pb").is_file() and not (out / "stale.txt").exists()
     assert sorted(x.name for x in tmp_path.iterdir()) == ["sm"]  # no temporary folder left
     nested = E.export_generator(gen, tmp_path / "a" / "b" / "sm", "savedmodel")
     assert (nested / "saved_model.pb").is_file()

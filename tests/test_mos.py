@@ -55,9 +55,10 @@ def make_study(tmp_path, name="study", raters=3, calibration=4, embed="auto", **
     return out
 
 
-def write_ratings(path, manifest, rater, scores: dict, study_id=None, hour=0):
+def write_ratings(path, manifest, rater, scores: dict, study_id=None, hour=0, token=True):
+    """A ratings file as the rater's page writes it (``token=False``: without the rater token)."""
     data = {"format": mos.RATINGS_FORMAT, "version": 1, "study_id": study_id or manifest["study_id"],
-            "rater_id": rater, "ratings": [{"item": i, "score": int(s), "time": f"2025-01-01T{hour:02d}:00:{k % 60:02d}Z"}
+            "rater_id": rater, **({"rater_token": mos.rater_token(manifest, rater)} if token else {}), "ratings": [{"item": i, "score": int(s), "time": f"2025-01-01T{hour:02d}:00:{k % 60:02d}Z"}
                                            for k, (i, s) in enumerate(scores.items())]}
     Path(path).write_text(json.dumps(data))
     return Path(path)
@@ -113,7 +114,8 @@ def test_prepare_layout(tmp_path):
             for word in METHODS + ["SynA", "SynB", "img0", "cal0", "manifest"]:
                 assert not re.search(rf"\b{word}\b", text, re.I), (p.name, word)
     data = page_data(out / "rater" / "rate_r01.html")
-    assert set(data) == {"version", "format", "study_id", "rater_id", "scores", "calibration", "items"}
+    assert set(data) == {"version", "format", "study_id", "rater_id", "rater_token", "scores", "calibration", "items"}
+    assert data["rater_token"] == mos.rater_token(m, "r01")
     assert all(set(it) == {"id", "src"} for it in data["items"])
     assert all(set(it) == {"id", "anchor", "src"} for it in data["calibration"])
     # the key to the ids is only in the manifest: two studies of the same images share no id
@@ -374,7 +376,11 @@ def test_duplicate_submissions_are_detected(tmp_path, capsys):
     (tmp_path / "m.json").write_text(json.dumps(renamed))
     a_more = write_ratings(tmp_path / "a_more.json", m, "alice", {i: 4 for i in ids[:20]})  # later, longer
     b = write_ratings(tmp_path / "b.json", m, "bob", {i: 2 for i in ids})
-    rep = mos.aggregate(out, [a, a_copy, tmp_path / "m.json", a_more, b])
+    # "mallory" carries alice's token: not a rater of this study, so the whole aggregation is refused
+    with pytest.raises(UserError, match=r"1 ratings file\(s\) carry no valid rater token: .*m\.json \('mallory'\)"):
+        mos.aggregate(out, [a, a_copy, tmp_path / "m.json", a_more, b])
+    rep = mos.aggregate(out, [a, a_copy, tmp_path / "m.json", a_more, b], accept_unverified=True)
+    assert rep["unverified_raters"] == ["mallory"] and "--accept-unverified" in rep["warnings"][0]
     assert sorted(rep["raters"]) == ["alice", "bob"]
     notes = "\n".join(rep["notes"])
     assert f"{a_copy} has the same ratings as {a}" in notes

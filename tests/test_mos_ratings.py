@@ -79,6 +79,11 @@ def corpus(manifest) -> dict[str, tuple[bytes | None, str]]:
         "score_5000_digit_float": (field("score", "3." + "0" * 5000), "a number of 5002 characters"),
         "score_30_digits": (field("score", "1" + "0" * 29), "a number with 30 digits"),
         "version_nan": (top(version=None)[:-1] + b', "version": NaN}', "non-finite number (NaN)"),
+        # rater ids and tokens
+        "rater_id_trailing_newline": (top(rater_id="r01\n"), "invalid rater id 'r01\\n'"),
+        "rater_id_inner_newline": (top(rater_id="r0\n1"), "invalid rater id"),
+        "rater_token_number": (top(rater_token=7), "'rater_token' must be a string"),
+        "rater_token_huge": (top(rater_token="a" * 5000), "'rater_token' has 5000 characters"),
         # wrong types and values in the ratings
         "item_list": (field("item", "[1, 2]"), "unknown item id [1, 2]"),
         "item_dict": (field("item", '{"a": 1}'), "unknown item id {'a': 1}"),
@@ -151,7 +156,8 @@ def test_malicious_corpus(study, tmp_path, capsys):
     manifest = mos.load_manifest(study)
     ok = tmp_path / "ok.json"
     ok.write_text(json.dumps({"format": mos.RATINGS_FORMAT, "version": 1, "study_id": manifest["study_id"],
-                              "rater_id": "good", "ratings": [{"item": i, "score": 4, "time": "2025-01-01T00:00:00Z"}
+                              "rater_id": "good", "rater_token": mos.rater_token(manifest, "good"),
+                              "ratings": [{"item": i, "score": 4, "time": "2025-01-01T00:00:00Z"}
                                                                for i in manifest["items"]]}))
     cases = corpus(manifest)
     assert len(cases) >= 38
@@ -178,6 +184,7 @@ def test_valid_variants_are_accepted(study, tmp_path):
             "client": "html", "calibrated": True, "extra": {"anything": [1, 2]},
             "ratings": [{"item": ids[0], "score": 4.0, "time": "2025-01-01T00:00:00.000Z"},
                         {"item": ids[1], "score": 1, "time": "2025-01-01T00:00:01+02:00"}]}
+    body["rater_token"] = mos.rater_token(manifest, "r.1_a-b")
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(body).encode())
     f = mos.load_ratings(path, manifest)
@@ -185,7 +192,8 @@ def test_valid_variants_are_accepted(study, tmp_path):
     assert [(r["item"], r["score"]) for r in f.ratings] == [(ids[0], 4), (ids[1], 1)]
     assert type(f.ratings[0]["score"]) is int
     empty = tmp_path / "empty_ratings.json"
-    empty.write_text(json.dumps(dict(body, rater_id="nobody", ratings=[])))
+    empty.write_text(json.dumps(dict(body, rater_id="nobody", ratings=[],
+                                     rater_token=mos.rater_token(manifest, "nobody"))))
     rep = mos.aggregate(study, [path, empty])
     assert rep["notes"] == [f"{empty}: rater 'nobody' has no ratings"]
     assert rep["raters"] == ["r.1_a-b", "nobody"]

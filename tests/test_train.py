@@ -575,7 +575,7 @@ def test_offline_validation_set_disables_validation_with_a_warning(images, tmp_p
 
     from srgan_lib import evaluate
 
-    def offline(name, scale=4):
+    def offline(name, scale=4, **kw):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
     monkeypatch.setattr(evaluate, "load_eval_set", offline)

@@ -70,6 +70,9 @@ def resolve_dataset(name_or_dir, *, cache_dir=None, download: bool = True) -> li
     image files or a file given where a folder is expected.
     """
     spec = os.fspath(name_or_dir)
+    if not spec.strip():
+        raise UserError("the dataset name or folder is empty ('' would mean the working directory): "
+                        "name a dataset or a folder")
     path = Path(spec).expanduser()
     if path.is_dir():
         files = dataset_images(path)

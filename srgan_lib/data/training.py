@@ -9,7 +9,7 @@ import numpy as np
 
 from srgan_lib.data.cache import resolve_dataset
 from srgan_lib.errors import UserError
-from srgan_lib.images import ImageReadError, read_image
+from srgan_lib.images import ImageReadError, ImageTooLargeError, read_image
 
 __all__ = ["DataWarning", "load_training_images"]
 
@@ -21,7 +21,7 @@ class DataWarning(UserWarning):
 def _split_specs(names_or_dirs) -> list[str]:
     if isinstance(names_or_dirs, (str, os.PathLike)):
         spec = os.fspath(names_or_dirs)
-        if Path(spec).expanduser().exists():
+        if spec.strip() and Path(spec).expanduser().exists():
             return [spec]
         items = spec.split(",")
     else:
@@ -37,8 +37,9 @@ def load_training_images(names_or_dirs, min_size: int = 96, *, cache_dir=None,
     """All usable images (uint8 HxWx3) of one or more datasets/folders, concatenated.
 
     ``names_or_dirs``: a name or folder, a comma-separated string (``"T91,BSD200"``) or a
-    list (names are looked up with :func:`srgan_lib.data.resolve_dataset`).  Unreadable files
-    and images smaller than ``min_size`` in either dimension are skipped with one
+    list (names are looked up with :func:`srgan_lib.data.resolve_dataset`).  Unreadable files,
+    images too large to decode in memory (:func:`srgan_lib.images.check_memory`) and images
+    smaller than ``min_size`` in either dimension are skipped with one
     :class:`DataWarning` each naming the file; a dataset with no usable image raises
     :class:`UserError` naming it.
     """
@@ -49,6 +50,9 @@ def load_training_images(names_or_dirs, min_size: int = 96, *, cache_dir=None,
         for f in files:
             try:
                 img = read_image(f)
+            except ImageTooLargeError as exc:
+                warnings.warn(f"skipping {str(f)!r}: {exc.reason}", DataWarning, stacklevel=2)
+                continue
             except ImageReadError as exc:
                 warnings.warn(f"skipping unreadable file {str(f)!r}: {exc.reason}", DataWarning, stacklevel=2)
                 continue

@@ -15,7 +15,7 @@ rating
     in a browser (``rater/rate_<id>.html``, :func:`write_rater_page`) or in a notebook
     (:class:`Rater`); both write the same ratings file.
 ``srgan mos aggregate`` (:func:`aggregate`, :func:`format_report`, :func:`plot_distributions`)
-    validates the rating files, flags raters who do not rate HR above NN, and reports the MOS per
+    validates the rating files, counts only those that carry their rater's token (:func:`rater_token`), flags raters who do not rate HR above NN, and reports the MOS per
     method and dataset with 95% confidence intervals, paired tests and rating distributions.
 
 =============  ==============================================================================
@@ -37,9 +37,9 @@ cli            the ``srgan mos`` command
 from srgan_lib.mos.aggregate import CI_METHOD, aggregate, paired_differences
 from srgan_lib.mos.cli import add_arguments, main
 from srgan_lib.mos.files import (ANCHORS, FORMAT_VERSION, PUBLIC_FORMAT, RATINGS_FORMAT, SCORE_LABELS, STUDY_FORMAT,
-                                 check_rater_id, load_manifest, load_public)
+                                 check_rater_id, load_manifest, load_public, rater_token)
 from srgan_lib.mos.page import write_rater_page
-from srgan_lib.mos.ratings import MAX_RATINGS_BYTES, RatingsFile, load_ratings
+from srgan_lib.mos.ratings import MAX_RATINGS_BYTES, RatingsFile, load_ratings, verified
 from srgan_lib.mos.report import format_report, plot_distributions
 from srgan_lib.mos.sequence import rater_sequence
 from srgan_lib.mos.simulate import SIMULATED_CLIENT, SIMULATION_DEFAULT_MEANS, simulate_ratings
@@ -50,6 +50,6 @@ from srgan_lib.mos.widget import Rater
 __all__ = ["prepare_study", "load_public", "load_manifest", "rater_sequence", "write_rater_page", "Rater",
            "load_ratings", "RatingsFile", "simulate_ratings", "aggregate", "paired_differences", "format_report",
            "plot_distributions", "holm", "t_interval", "wilcoxon_signed_rank", "min_attainable_p", "raters_needed",
-           "check_rater_id", "add_arguments", "main", "ANCHORS", "SCORE_LABELS", "FORMAT_VERSION", "RATINGS_FORMAT",
+           "check_rater_id", "rater_token", "verified", "add_arguments", "main", "ANCHORS", "SCORE_LABELS", "FORMAT_VERSION", "RATINGS_FORMAT",
            "STUDY_FORMAT", "PUBLIC_FORMAT", "MAX_RATINGS_BYTES", "ALPHA", "CI_METHOD", "CALIBRATION_DATASET",
            "CALIBRATION_IMAGES", "DEFAULT_RATERS", "SIMULATED_CLIENT", "SIMULATION_DEFAULT_MEANS"]

@@ -18,8 +18,8 @@ import numpy as np
 
 from srgan_lib.errors import UserError
 from srgan_lib.mos import stats
-from srgan_lib.mos.files import load_manifest
-from srgan_lib.mos.ratings import dedupe, load_ratings
+from srgan_lib.mos.files import load_manifest, rater_token
+from srgan_lib.mos.ratings import dedupe, load_ratings, verified
 
 CI_METHOD = "Student-t 95% interval over per-rater means (rater = sampling unit; images fixed)"
 
@@ -103,11 +103,14 @@ def _tests(scores, methods, alpha, include_anchors) -> tuple[list[dict], list[di
 
 
 def aggregate(study_dir, rating_files, *, exclude_flagged: bool = False, include_anchors: bool = False,
-              alpha: float = stats.ALPHA) -> dict:
+              alpha: float = stats.ALPHA, accept_unverified: bool = False) -> dict:
     """Validate the rating files and compute the report (a JSON-serialisable dict).
 
     Every file is validated (:func:`srgan_lib.mos.ratings.load_ratings`) before anything is
-    computed, so a malformed file stops the aggregation with one line naming it.
+    computed, so a malformed file stops the aggregation with one line naming it.  A file whose
+    rater token does not verify (:func:`srgan_lib.mos.ratings.verified`: a rater the study never
+    invited, or a forged or edited id) is refused, naming every such file, unless
+    ``accept_unverified``; then they count and the report's warnings say so.
     """
     if not 0 < alpha < 1:
         raise UserError(f"alpha must be between 0 and 1, got {alpha!r}")
@@ -115,7 +118,16 @@ def aggregate(study_dir, rating_files, *, exclude_flagged: bool = False, include
     paths = [Path(p) for p in rating_files]
     if not paths:
         raise UserError("no ratings files given")
-    files, notes = dedupe([load_ratings(p, manifest) for p in paths])
+    loaded = [load_ratings(p, manifest) for p in paths]
+    unverified = [f for f in loaded if not verified(f, manifest)]
+    if unverified and not accept_unverified:
+        names = ", ".join(f"{f.path} ({f.rater_id!r})" for f in unverified[:5])
+        more = f" and {len(unverified) - 5} more" if len(unverified) > 5 else ""
+        why = ("this study was prepared before rater tokens existed" if rater_token(manifest, "r01") is None
+               else "they were not written from a rating page this study issued")
+        raise UserError(f"{len(unverified)} ratings file(s) carry no valid rater token: {names}{more}; "
+                        f"{why}, so they are not counted (--accept-unverified counts them anyway)")
+    files, notes = dedupe(loaded)
     for f in files:
         if not f.ratings:
             notes.append(f"{f.path}: rater {f.rater_id!r} has no ratings")
@@ -134,9 +146,13 @@ def aggregate(study_dir, rating_files, *, exclude_flagged: bool = False, include
         "test_method": describe_tests(alpha, include_anchors), "alpha": alpha, "include_anchors": include_anchors,
         "files": [str(f.path) for f in files], "raters": [f.rater_id for f in used],
         "flagged_raters": flagged, "excluded_raters": excluded, "partial_raters": partial, "notes": notes,
-        "warnings": [], "simulated_raters": [f.rater_id for f in used if f.simulated],
+        "warnings": [], "unverified_raters": sorted({f.rater_id for f in unverified}), "simulated_raters": [f.rater_id for f in used if f.simulated],
         "calibration": calib, "datasets": {},
     }
+    if unverified:
+        report["warnings"].append(
+            f"counted {len(unverified)} ratings file(s) without a valid rater token (--accept-unverified): "
+            + ", ".join(f"{f.path} ({f.rater_id!r})" for f in unverified))
     for ds in datasets:
         # scores[rater][method][image]
         scores: dict[str, dict[str, dict[str, int]]] = {}

@@ -63,6 +63,9 @@ def add_arguments(parser) -> None:
     a.add_argument("--include-anchors", action="store_true",
                    help="one Holm family of all method pairs (default: the NN/HR anchor comparisons form "
                         "a family of their own)")
+    a.add_argument("--accept-unverified", action="store_true",
+                   help="count ratings files whose rater token does not verify (raters the study never invited, "
+                        "or a study prepared before tokens existed); the report warns that they were counted")
     a.add_argument("--alpha", type=float, default=ALPHA, help=f"significance level (default {ALPHA})")
     fmt = a.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="markdown tables")
@@ -85,7 +88,8 @@ def main(args) -> int:
         print(write_rater_page(args.study_dir, args.rater_id, embed=embed, overwrite=args.overwrite))
         return 0
     report = aggregate(args.study_dir, args.ratings, exclude_flagged=args.exclude_flagged,
-                       include_anchors=args.include_anchors, alpha=args.alpha)
+                       include_anchors=args.include_anchors, alpha=args.alpha,
+                       accept_unverified=args.accept_unverified)
     if args.plots:
         for p in plot_distributions(report, args.plots):
             err(f"wrote {p}")

@@ -2,9 +2,15 @@
 
 ::
 
-    STUDY_DIR/manifest.json   analyst only: the secret item ids -> (dataset, image, method)
+    STUDY_DIR/manifest.json   analyst only: the secret item ids -> (dataset, image, method), and
+                              the secret key of the rater tokens
     STUDY_DIR/rater/          what the raters receive: study.json, items/<id>.png, rate_<rater>.html
     STUDY_DIR/ratings/        where the rating files are collected
+
+Each invited rater's page carries a *rater token*, an HMAC of the study id and the rater id under
+the study's secret key (:func:`rater_token`); the ratings file it writes carries the token, and
+``srgan mos aggregate`` counts only files whose token it can verify: ratings under invented or
+borrowed rater ids are refused.
 
 Every JSON file the library reads (rating files come from outside) goes through :func:`read_json`:
 a size limit checked before reading, UTF-8 only, and numbers, nesting and keys checked while
@@ -14,10 +20,13 @@ from __future__ import annotations
 
 import codecs
 import datetime as _dt
+import hashlib
+import hmac
 import json
 import math
 import re
 import reprlib
+import secrets
 from pathlib import Path
 
 from srgan_lib.atomic import atomic_write
@@ -33,7 +42,9 @@ SCORE_LABELS = {1: "bad", 2: "poor", 3: "fair", 4: "good", 5: "excellent"}
 #: JSON integers with more digits, and other numbers with more characters, are refused while parsing
 MAX_INT_DIGITS, MAX_NUMBER_CHARS = 18, 40
 
-_RATER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_RATER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+#: bytes of the study's secret rater key (``manifest.json``'s ``rater_key``, hex)
+RATER_KEY_BYTES = 32
 _short_repr = reprlib.Repr()
 _short_repr.maxstring = _short_repr.maxother = 40
 _short_repr.maxlevel, _short_repr.maxlist, _short_repr.maxdict = 2, 3, 3
@@ -45,9 +56,30 @@ def short(value) -> str:
 
 
 def check_rater_id(rater_id) -> str:
-    if not isinstance(rater_id, str) or not _RATER_ID.match(rater_id):
+    if not isinstance(rater_id, str) or not _RATER_ID.fullmatch(rater_id):
         raise UserError(f"invalid rater id {short(rater_id)}: use 1-64 letters, digits, '_', '.' or '-'")
     return rater_id
+
+
+def new_rater_key() -> str:
+    """A fresh secret key for a study's rater tokens (``secrets.token_hex``)."""
+    return secrets.token_hex(RATER_KEY_BYTES)
+
+
+def token_for(key: str, study_id: str, rater_id: str) -> str:
+    """The rater token of ``rater_id``: HMAC-SHA256 of ``"<study id>:<rater id>"`` under ``key``."""
+    check_rater_id(rater_id)
+    return hmac.new(bytes.fromhex(key), f"{study_id}:{rater_id}".encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def rater_token(manifest: dict, rater_id: str) -> str | None:
+    """The token that the rating page of ``rater_id`` carries and its ratings file must carry,
+    computed from the study's secret ``rater_key`` (only the analyst's ``manifest.json`` has it);
+    None for a study prepared before tokens existed."""
+    key = manifest.get("rater_key")
+    if not isinstance(key, str) or not re.fullmatch(r"[0-9a-f]{64}", key):
+        return None
+    return token_for(key, manifest["study_id"], rater_id)
 
 
 def now() -> str:

@@ -5,8 +5,8 @@ The rating page and the notebook rater both write::
     {"format": "sr-mos-ratings", "version": 1, "study_id": "...", "rater_id": "r01",
      "ratings": [{"item": "3f9a1c0d5e7b", "score": 4, "time": "2025-01-01T12:00:00.000Z"}, ...]}
 
-plus optional ``client`` (text), ``calibrated`` and ``simulated`` (booleans) and ``simulation``
-(an object).  :func:`load_ratings` refuses a file larger than :data:`MAX_RATINGS_BYTES` before
+plus ``rater_token`` (the token of the rater's page: :func:`verified`), and optional ``client``
+(text), ``calibrated`` and ``simulated`` (booleans) and ``simulation`` (an object).  :func:`load_ratings` refuses a file larger than :data:`MAX_RATINGS_BYTES` before
 reading it, parses it with :func:`srgan_lib.mos.files.read_json`, and checks every field; any
 problem is one :class:`~srgan_lib.errors.UserError` line naming the file, and nothing of that
 file is used.
@@ -14,17 +14,18 @@ file is used.
 from __future__ import annotations
 
 import datetime as _dt
+import hmac
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from srgan_lib.errors import UserError
-from srgan_lib.mos.files import FORMAT_VERSION, RATINGS_FORMAT, check_rater_id, read_json, short
+from srgan_lib.mos.files import FORMAT_VERSION, RATINGS_FORMAT, check_rater_id, rater_token, read_json, short
 
 #: a ratings file is refused above this size (tens of thousands of ratings; no study has that many items)
 MAX_RATINGS_BYTES = 4 * 1024 * 1024
-#: longest accepted ``time`` and ``client`` strings
-MAX_TIME_CHARS, MAX_CLIENT_CHARS = 40, 200
+#: longest accepted ``time``, ``client`` and ``rater_token`` strings
+MAX_TIME_CHARS, MAX_CLIENT_CHARS, MAX_TOKEN_CHARS = 40, 200, 128
 
 
 @dataclass
@@ -35,6 +36,7 @@ class RatingsFile:
     client: str = ""
     notes: list[str] = field(default_factory=list)
     simulated: bool = False  # written by simulate_ratings, not by a person
+    token: str | None = None  # the rater token the file carries (checked by verify_token)
 
 
 def _check_time(t) -> str | None:
@@ -77,10 +79,14 @@ def load_ratings(path, manifest: dict) -> RatingsFile:
         check_rater_id(rater)
     except UserError as exc:
         raise bad(str(exc)) from None
-    for key, kind in (("client", str), ("calibrated", bool), ("simulated", bool), ("simulation", dict)):
+    for key, kind in (("client", str), ("calibrated", bool), ("simulated", bool), ("simulation", dict),
+                      ("rater_token", str)):
         if key in data and not isinstance(data[key], kind):
             expected = {str: "a string", bool: "true or false", dict: "an object"}[kind]
             raise bad(f"'{key}' must be {expected}, got {short(data[key])}")
+    token = data.get("rater_token")
+    if token is not None and len(token) > MAX_TOKEN_CHARS:
+        raise bad(f"'rater_token' has {len(token)} characters (at most {MAX_TOKEN_CHARS})")
     client = data.get("client", "")
     if len(client) > MAX_CLIENT_CHARS:
         raise bad(f"'client' has {len(client)} characters (at most {MAX_CLIENT_CHARS})")
@@ -108,7 +114,14 @@ def load_ratings(path, manifest: dict) -> RatingsFile:
         seen.add(item)
         clean.append({"item": item, "score": int(score), "time": r["time"]})
     return RatingsFile(path=path, rater_id=rater, ratings=clean, client=client,
-                       simulated=data.get("simulated", False))
+                       simulated=data.get("simulated", False), token=token)
+
+
+def verified(f: RatingsFile, manifest: dict) -> bool:
+    """Whether ``f`` carries the rater token of its rater id in this study
+    (:func:`srgan_lib.mos.files.rater_token`, compared in constant time)."""
+    expected = rater_token(manifest, f.rater_id)
+    return expected is not None and isinstance(f.token, str) and hmac.compare_digest(f.token, expected)
 
 
 def dedupe(files: list[RatingsFile]) -> tuple[list[RatingsFile], list[str]]:

@@ -13,7 +13,8 @@ import numpy as np
 
 from srgan_lib.atomic import make_dir, refuse_existing
 from srgan_lib.errors import UserError
-from srgan_lib.mos.files import FORMAT_VERSION, RATINGS_FORMAT, check_rater_id, load_manifest, write_json
+from srgan_lib.mos.files import (FORMAT_VERSION, RATINGS_FORMAT, check_rater_id, load_manifest, rater_token,
+                                 write_json)
 
 #: latent mean scores (before rater bias, noise, rounding and clipping to 1..5) that
 #: :func:`simulate_ratings` uses for the anchors and the bicubic baseline when ``true_means``
@@ -70,7 +71,8 @@ def simulate_ratings(study_dir, raters: int = 26, seed: int = 0, noise: float = 
                     .replace("+00:00", "Z")} for n, (i, sc) in enumerate(scores.items())]
         write_json(path, {
             "format": RATINGS_FORMAT, "version": FORMAT_VERSION, "study_id": manifest["study_id"],
-            "rater_id": rid, "simulated": True, "client": SIMULATED_CLIENT,
+            "rater_id": rid, **({"rater_token": token} if (token := rater_token(manifest, rid)) else {}),
+            "simulated": True, "client": SIMULATED_CLIENT,
             "simulation": {"seed": int(seed), "noise": float(noise), "rater_sd": float(rater_sd),
                            "true_means": {m: float(means[m]) for m in manifest["methods"]},
                            "adversarial": k >= raters},

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from srgan_lib.atomic import atomic_dir
+from srgan_lib.atomic import atomic_dir, remove_stale_temporaries
 from srgan_lib.errors import OutputExistsError, UserError
 from srgan_lib.images import center_crop
 from srgan_lib.mos import blind, stats
 from srgan_lib.mos import calibration as calib
 from srgan_lib.mos.calibration import CALIBRATION_DATASET, CALIBRATION_IMAGES
-from srgan_lib.mos.files import (ANCHORS, FORMAT_VERSION, PUBLIC_FORMAT, SCORE_LABELS, STUDY_FORMAT, now,
-                                 write_json)
+from srgan_lib.mos.files import (ANCHORS, FORMAT_VERSION, PUBLIC_FORMAT, SCORE_LABELS, STUDY_FORMAT,
+                                 new_rater_key, now, token_for, write_json)
 from srgan_lib.mos.page import write_rater_page
 
 #: rater pages written by default (enough to reach alpha = 0.05 for up to 7 methods under study)
@@ -65,11 +65,12 @@ def parse_methods(methods) -> list[tuple[str, str]]:
 def _sr_sources(datasets, methods, scale, crop, progress, hr_digests: set):
     """Yield (dataset, image, method, uint8 image) for every item; record each HR's digest."""
     from srgan_lib.degrade import degrade
-    from srgan_lib.evaluate import load_eval_set, make_method
+    from srgan_lib.evaluate import eval_bytes_per_pixel, load_eval_set, make_method
 
     fns = {label: make_method(spec, scale) for label, spec in methods if spec != "hr"}
+    cost = eval_bytes_per_pixel(spec for _, spec in methods if spec != "hr")
     for ds in datasets:
-        images = load_eval_set(ds, scale)
+        images = load_eval_set(ds, scale, cost)
         progress(f"{ds}: {len(images)} images x {len(methods)} methods")
         for name, hr in images:
             hr_digests.add(calib.picture_digest(hr))
@@ -155,6 +156,7 @@ def prepare_study(datasets, methods, out, *, raters: int = DEFAULT_RATERS, seed:
     warning = planning_warning(raters, labels)
     if warning:
         progress(warning)
+    remove_stale_temporaries(out)  # what a killed prepare left beside the study
     with atomic_dir(out, overwrite=out.exists()) as root:
         manifest = _build(root, datasets, method_specs, raters=raters, seed=seed, calibration=calibration,
                           calibration_dataset=calibration_dataset, crop=crop, scale=scale, embed=embed,
@@ -228,6 +230,7 @@ def _build(root: Path, datasets, method_specs, *, raters, seed, calibration, cal
     staging.rmdir()
 
     study_id = secrets.token_hex(8)
+    rater_key = new_rater_key()
     write_json(rater_dir / "study.json", {
         "format": PUBLIC_FORMAT, "version": FORMAT_VERSION, "study_id": study_id, "seed": seed,
         "items": sorted(items),  # sorted random ids: a random order
@@ -241,11 +244,11 @@ def _build(root: Path, datasets, method_specs, *, raters, seed, calibration, cal
         "scale": scale, "degradation": "bicubic", "seed": seed, "crop": crop,
         "datasets": datasets, "methods": labels, "method_specs": dict(method_specs),
         "anchors": dict(ANCHORS), "calibration": {"images": len(pairs), "dataset": calibration_dataset},
-        "embed": bool(embed_flag), "raters": rater_ids,
+        "embed": bool(embed_flag), "raters": rater_ids, "rater_key": rater_key,
         "items": items, "calibration_items": cal_items,
     }
     for r in rater_ids:
-        write_rater_page(root, r, embed=embed_flag)
+        write_rater_page(root, r, embed=embed_flag, token=token_for(rater_key, study_id, r))
     page = (rater_dir / f"rate_{rater_ids[0]}.html").stat().st_size if rater_ids else 0
     progress(f"study {study_id}: {len(items)} items, {len(pairs)} calibration images, "
              f"{len(rater_ids)} rater pages ({'embedded' if embed_flag else 'referencing items/'}, "

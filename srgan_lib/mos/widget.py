@@ -5,8 +5,8 @@ from pathlib import Path
 
 from srgan_lib.atomic import make_dir
 from srgan_lib.errors import UserError
-from srgan_lib.mos.files import (FORMAT_VERSION, RATINGS_FORMAT, SCORE_LABELS, check_rater_id, load_public, now,
-                                 public_dir, read_json, write_json)
+from srgan_lib.mos.files import (FORMAT_VERSION, RATINGS_FORMAT, SCORE_LABELS, check_rater_id, load_manifest,
+                                 load_public, now, public_dir, rater_token, read_json, write_json)
 from srgan_lib.mos.ratings import MAX_RATINGS_BYTES
 from srgan_lib.mos.sequence import rater_sequence
 
@@ -21,7 +21,7 @@ class Rater:
     examples (NN = 1, HR = 5) come first and are acknowledged with "Next".
     """
 
-    def __init__(self, study_dir, rater_id: str):
+    def __init__(self, study_dir, rater_id: str, token: str | None = None):
         try:
             import ipywidgets as w
         except ImportError:
@@ -32,6 +32,9 @@ class Rater:
         self.public_dir = public_dir(study_dir)
         self.public = load_public(study_dir)
         self.rater_id = rater_id
+        if token is None and (self.study_dir / "manifest.json").is_file():
+            token = rater_token(load_manifest(self.study_dir), rater_id)
+        self.token = token
         self.calibration, self.items = rater_sequence(self.public, rater_id)
         root = self.public_dir.parent if self.public_dir.name == "rater" else self.public_dir
         self.ratings_path = make_dir(root / "ratings") / f"{rater_id}.json"
@@ -82,7 +85,7 @@ class Rater:
         write_json(self.ratings_path, {
             "format": RATINGS_FORMAT, "version": FORMAT_VERSION, "study_id": self.public["study_id"],
             "rater_id": self.rater_id, "client": "notebook", "calibrated": self.calibrated,
-            "ratings": self.ratings,
+            "ratings": self.ratings, **({"rater_token": self.token} if self.token else {}),
         })
 
     # -- state

@@ -30,7 +30,7 @@ from srgan_lib.errors import UserError
 CKPT_DIR = "checkpoints"
 GENERATOR_FILE = "generator.weights.h5"
 _CKPT_NAME = re.compile(r"^ckpt-(\d{8,})\.npz$")
-_TEMPORARY = re.compile(r"^\..+\.(tmp|weights\.h5)$")  # what atomic_write leaves behind on a kill
+TEMPORARY = re.compile(r"^\..+\.(tmp|weights\.h5)$")  # what atomic_write leaves behind on a kill
 
 
 def checkpoint_name(step: int) -> str:
@@ -126,7 +126,7 @@ def remove_stale_temporaries(run_dir) -> list[Path]:
     removed = []
     for folder in (Path(run_dir), Path(run_dir) / CKPT_DIR, Path(run_dir) / "samples"):
         for p in folder.glob(".*") if folder.is_dir() else []:
-            if p.is_file() and _TEMPORARY.match(p.name):
+            if p.is_file() and TEMPORARY.match(p.name):
                 p.unlink()
                 removed.append(p)
     return removed

@@ -60,6 +60,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("preset", choices=list(PRESETS), help="which of the paper's variants to train")
     p.add_argument("--out", required=True, help="run folder (created; an existing run is continued)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out (it must exist)")
+    p.add_argument("--restart", action="store_true",
+                   help="start the run in --out over from step 0, deleting its checkpoints, generator and logs")
     for name, (kwargs, text) in _OPTIONS.items():
         kwargs = dict(kwargs)
         flags = kwargs.pop("flags", [f"--{name.replace('_', '-')}"])
@@ -79,7 +81,7 @@ def config_from_args(args) -> TrainConfig:
 
 def main(args) -> int:
     summary = train(config_from_args(args), args.out, resume=True if args.resume else None,
-                    verbose=0 if args.quiet else 1)
+                    verbose=0 if args.quiet else 1, restart=args.restart)
     rate = summary.get("steps_per_s")
     print(f"done: {summary['run_dir']} at step {summary['step']}"
           + (f" ({rate:.2f} steps/s, {summary['wall_s']:.0f} s)" if rate else ""))

@@ -151,6 +151,9 @@ class TrainConfig:
             raise UserError(f"--blowup-factor must be >= 0 (0: off), got {c.blowup_factor!r}")
         if c.loop not in ("device", "host"):
             raise UserError(f"--loop must be 'device' or 'host', got {c.loop!r}")
+        if c.scale not in (2, 4, 8):
+            raise UserError(f"--scale must be 2, 4 or 8 (the generator upsamples in x2 pixel-shuffle steps), "
+                            f"got {c.scale}")
         if c.patch_size % c.scale:
             raise UserError(f"--patch-size {c.patch_size} is not a multiple of --scale {c.scale}")
         return c

@@ -12,6 +12,10 @@ the norm; a doubling in one step is a rate orders of magnitude too high (with Ba
 and a tanh output such a run does not produce NaN: its losses stay finite and flat).  The run
 stops at the first such step; nothing after the last good checkpoint is kept.
 
+A run *collapses* when a validation PSNR falls more than :data:`COLLAPSE_DB` below the run's best
+(a learning rate far too high drives the generator to a flat image; a healthy run, GAN fine-tuning
+included, moves by a few dB): the run stops the same way, before the checkpoint of that step.
+
 ``log.csv`` has one row every ``log_every`` steps (and at the last step) with that step's values
 (not averages) and its learning rate; ``time`` is the wall time of the session when the row was
 written.
@@ -23,6 +27,8 @@ import time
 
 import numpy as np
 
+from srgan_lib.atomic import is_output_failure
+from srgan_lib.errors import output_error
 from srgan_lib.train.config import TrainConfig, lr_at
 from srgan_lib.train.run_dir import LOG_COLUMNS, VAL_COLUMNS, CsvLog
 
@@ -55,6 +61,7 @@ class _TensorBoard:
     def __init__(self, folder):
         import keras
 
+        self.folder = folder
         try:
             import tensorboard  # noqa: F401
             import tensorflow as tf
@@ -67,7 +74,12 @@ class _TensorBoard:
             except RuntimeError:
                 pass
         self._tf = tf
-        self._writer = tf.summary.create_file_writer(str(folder))
+        try:
+            self._writer = tf.summary.create_file_writer(str(folder))
+        except Exception as exc:  # noqa: BLE001 - TensorFlow's errors carry no errno
+            if not is_output_failure(exc):
+                raise
+            raise output_error(folder, exc) from exc
 
     def scalars(self, step: int, values: dict) -> None:
         if self._writer is None:
@@ -78,19 +90,53 @@ class _TensorBoard:
 
     def flush(self) -> None:
         if self._writer is not None:
-            self._writer.flush()
+            try:
+                self._writer.flush()
+            except Exception as exc:  # noqa: BLE001 - TensorFlow's errors carry no errno
+                if not is_output_failure(exc):
+                    raise
+                raise output_error(self.folder, exc) from exc
 
     def close(self) -> None:
         if self._writer is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except Exception as exc:  # noqa: BLE001 - closing after a failure must not hide it
+                if not is_output_failure(exc):
+                    raise
+
+
+#: a validation PSNR this many dB below the run's best stops the run as collapsed
+COLLAPSE_DB = 10.0
 
 
 class Diverged(Exception):
-    """Raised by :meth:`Monitor.steps` at the first diverged step (caught by the session)."""
+    """Raised by :meth:`Monitor.steps` at the first diverged step, and by :meth:`Monitor.validation`
+    when the validation PSNR collapses (``collapsed``); caught by the session."""
 
-    def __init__(self, step: int, reason: str):
+    def __init__(self, step: int, reason: str, collapsed: bool = False):
         super().__init__(f"step {step}: {reason}")
-        self.step, self.reason = step, reason
+        self.step, self.reason, self.collapsed = step, reason, collapsed
+
+
+def best_validation(path, dataset: str, upto: int) -> float | None:
+    """The best PSNR of ``dataset`` in the run's ``val.csv`` up to step ``upto`` (None: no row)."""
+    import csv
+
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError:
+        return None
+    values = []
+    for r in rows:
+        try:
+            if r.get("dataset") == dataset and int(r["step"]) <= upto:
+                values.append(float(r["psnr"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    finite = [v for v in values if math.isfinite(v)]
+    return max(finite) if finite else None
 
 
 class Monitor:
@@ -104,6 +150,7 @@ class Monitor:
         self._log = CsvLog(run_dir / "log.csv", LOG_COLUMNS)
         self._val: CsvLog | None = None
         self._val_path = run_dir / "val.csv"
+        self._best_psnr = best_validation(self._val_path, cfg.val_data, self.step) if cfg.val_data else None
         self._tb = _TensorBoard(run_dir / "tensorboard")
         self._t0 = time.perf_counter()
         self.last = {}
@@ -150,6 +197,13 @@ class Monitor:
         self._val.write([step, dataset, f"{psnr:.4f}", f"{ssim:.5f}"])
         self._tb.scalars(step, {"val_psnr": psnr, "val_ssim": ssim})
         self.echo(f"step {step}: {dataset} PSNR {psnr:.2f} dB  SSIM {ssim:.4f}")
+        best = self._best_psnr
+        if best is not None and not psnr >= best - COLLAPSE_DB:
+            self._val.flush()
+            raise Diverged(step, f"the {dataset} PSNR fell to {psnr:.2f} dB, more than {COLLAPSE_DB:g} dB below "
+                                 f"the run's best {best:.2f} dB", collapsed=True)
+        if math.isfinite(psnr):
+            self._best_psnr = psnr if best is None else max(best, psnr)
 
     def flush(self) -> None:
         self._log.flush()

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from srgan_lib.atomic import atomic_write, make_dir
 from srgan_lib.errors import InputNotFoundError, OutputError, UserError, output_error
+from srgan_lib.train import checkpoints
 from srgan_lib.train.checkpoints import remove_stale_temporaries
 from srgan_lib.train.config import RESUMABLE_CHANGES, TrainConfig
 
@@ -85,9 +86,26 @@ def record_vgg_weights(cfg: TrainConfig, stored: dict | None) -> TrainConfig:
     return dataclasses.replace(cfg, vgg_weights=str(path), vgg_weights_sha256=sha)
 
 
-def _check(cfg: TrainConfig, out: Path, resume: bool | None) -> tuple[bool, dict | None, dict | None]:
+def trained_without_checkpoint(out: Path) -> str | None:
+    """What shows that the run in ``out`` was trained although no checkpoint is left to continue
+    from (``generator.weights.h5``, or a ``checkpoints/latest.json`` naming a lost file), or None."""
+    if checkpoints.latest_checkpoint(out) is not None:
+        return None
+    found = [name for name in (checkpoints.GENERATOR_FILE, f"{checkpoints.CKPT_DIR}/latest.json")
+             if (out / name).is_file()]
+    return " and ".join(found) or None
+
+
+def _is_temporary(p: Path) -> bool:
+    return p.is_file() and bool(checkpoints.TEMPORARY.match(p.name))
+
+
+def _check(cfg: TrainConfig, out: Path, resume: bool | None,
+           restart: bool = False) -> tuple[bool, dict | None, dict | None]:
     """``(resuming, stored config, divergence record)``; raises if ``out`` cannot hold this run."""
     cfg_path = out / "config.json"
+    if restart and resume:
+        raise UserError("--restart and --resume contradict each other: choose one")
     if cfg_path.exists():
         old = _read_json(cfg_path)
         new = dataclasses.asdict(cfg)
@@ -99,12 +117,20 @@ def _check(cfg: TrainConfig, out: Path, resume: bool | None) -> tuple[bool, dict
             raise UserError(f"{out} holds a different run ({changes}); choose another --out")
         if resume is False:
             raise UserError(f"{out} already holds a run; continue it with --resume or choose another --out")
+        evidence = None if restart else trained_without_checkpoint(out)
+        if evidence:
+            raise UserError(f"{out} holds a trained run ({evidence}) but no checkpoint to continue it from "
+                            f"(checkpoints/ is missing or empty); training it again would replace its generator "
+                            f"and cut its logs. To fine-tune that generator, train into a new folder with "
+                            f"--init {out}; to start this run over from step 0, discarding its weights and logs, "
+                            f"add --restart")
         return True, old, diverged
     if resume:
         raise UserError(f"--resume: {out} holds no run to continue (no config.json)")
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a folder")
-    if out.exists() and any(p.name != LOCK_FILE for p in out.iterdir()):
+    # A kill during a new run's first config.json write leaves only the lock and a temporary file.
+    if out.exists() and any(p.name != LOCK_FILE and not _is_temporary(p) for p in out.iterdir()):
         raise UserError(f"{out} exists and is not a run folder; choose another --out")
     return False, None, None
 
@@ -117,20 +143,30 @@ class RunFolder:
         self._lock_fd: int | None = None
 
     @classmethod
-    def open(cls, cfg: TrainConfig, out, resume: bool | None = None, echo=print) -> "RunFolder":
+    def open(cls, cfg: TrainConfig, out, resume: bool | None = None, echo=print,
+             restart: bool = False) -> "RunFolder":
         """Check ``out`` against ``cfg`` (nothing is written when it is refused), lock it, remove
-        stale temporary files, and write ``config.json`` (new run, or the resumable changes)."""
+        stale temporary files, and write ``config.json`` (new run, or the resumable changes).
+
+        A folder whose run was trained but has no checkpoint left (``generator.weights.h5``
+        without ``checkpoints/``) is refused, since continuing it would start over; ``restart``
+        starts it over on purpose: its checkpoints, generator, logs, samples and TensorBoard
+        events are deleted (under the lock) and training begins at step 0.
+        """
         out = Path(out)
         cfg = keep_stored_schedule(cfg, out).resolved()
         stored = _read_json(out / "config.json") if (out / "config.json").is_file() else None
         cfg = record_vgg_weights(cfg, stored)
-        _check(cfg, out, resume)
+        _check(cfg, out, resume, restart)
         make_dir(out)
         folder = cls(out, cfg, False, None, echo)
         folder._lock()
         try:
-            folder.resuming, stored, folder.diverged = _check(cfg, out, resume)  # again, under the lock
+            folder.resuming, stored, folder.diverged = _check(cfg, out, resume, restart)  # again, under the lock
             remove_stale_temporaries(out)
+            if restart and folder.resuming:
+                folder.discard_training()
+                echo(f"restarting {out} from step 0: its checkpoints, generator and logs were deleted")
             record = dataclasses.asdict(cfg)
             new_lr = stored is not None and folder.diverged is not None and stored.get("lr") != cfg.lr
             if stored is not None:
@@ -170,9 +206,13 @@ class RunFolder:
             os.close(fd)
             self.echo(f"warning: {self.path} cannot be locked on this file system; never start two runs on it")
             return
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError as exc:  # a full disk: the lock holds, the pid is only for the error message
+            self.close()
+            raise output_error(path, exc) from exc
 
     def close(self) -> None:
         if self._lock_fd is not None:
@@ -184,6 +224,17 @@ class RunFolder:
 
     def __exit__(self, *exc):
         self.close()
+
+    def discard_training(self) -> None:
+        """Delete everything a training session wrote, keeping ``config.json`` and the lock."""
+        import shutil
+
+        for name in (checkpoints.CKPT_DIR, "samples", "tensorboard"):
+            if (self.path / name).is_dir():
+                shutil.rmtree(self.path / name)
+        for name in (checkpoints.GENERATOR_FILE, "log.csv", "val.csv", DIVERGED_FILE):
+            (self.path / name).unlink(missing_ok=True)
+        self.diverged = None
 
     # -- divergence ------------------------------------------------------------------------
     def mark_diverged(self, step: int, reason: str, checkpoint: Path | None) -> None:
@@ -237,10 +288,16 @@ class CsvLog:
             self._writer.writerow(columns)
 
     def write(self, row) -> None:
-        self._writer.writerow(row)
+        try:
+            self._writer.writerow(row)
+        except OSError as exc:
+            raise output_error(self.path, exc) from exc
 
     def flush(self) -> None:
-        self._file.flush()
+        try:
+            self._file.flush()
+        except OSError as exc:
+            raise output_error(self.path, exc) from exc
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

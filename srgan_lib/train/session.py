@@ -77,6 +77,11 @@ def _patch_sequence(cfg: TrainConfig, images):
 
 def _divergence_message(cfg: TrainConfig, where: Diverged, last) -> str:
     lower = f"--lr {cfg.lr / 10:g} (TrainConfig.lr)"
+    if where.collapsed:
+        kept = (f"the last checkpoint {last} is kept, but it may already be past the collapse: "
+                if last is not None else "")
+        return (f"training collapsed at step {where.step} ({where.reason}); {kept}run the same command with a "
+                f"lower learning rate, e.g. {lower}, to continue, or choose another --out to start over")
     if last is not None:
         return (f"training diverged at step {where.step} ({where.reason}); the last good checkpoint {last} is kept: "
                 f"run the same command with a lower learning rate, e.g. {lower}, to continue from it, "
@@ -86,11 +91,13 @@ def _divergence_message(cfg: TrainConfig, where: Diverged, last) -> str:
 
 
 def train(cfg: TrainConfig, out, resume: bool | None = None, images=None, verbose: int = 1,
-          echo=print) -> dict:
+          echo=print, restart: bool = False) -> dict:
     """Train (or continue) the run in ``out`` to ``cfg.steps``; returns a summary dict.
 
     ``resume``: None continues an existing run or starts a new one; True insists on an existing
-    run, False on a new one.  ``images`` (a list of uint8 HR arrays) replaces ``cfg.data``
+    run, False on a new one.  ``restart`` starts an existing run over from step 0, deleting its
+    checkpoints, generator and logs (a run folder whose checkpoints are gone is refused without it:
+    :meth:`~srgan_lib.train.run_dir.RunFolder.open`).  ``images`` (a list of uint8 HR arrays) replaces ``cfg.data``
     (tests, notebooks).  ``verbose``: 1 shows a progress bar (``tqdm.auto``: a widget in a
     notebook), 0 shows nothing per step.  ``echo`` receives the session's messages (resuming,
     checkpoints, validation scores, warnings).
@@ -100,7 +107,7 @@ def train(cfg: TrainConfig, out, resume: bool | None = None, images=None, verbos
     i.e. without compilation; None when there was no second block).
     Raises :class:`srgan_lib.errors.TrainingDiverged` at a diverged step.
     """
-    with RunFolder.open(cfg, out, resume, echo=echo) as folder:
+    with RunFolder.open(cfg, out, resume, echo=echo, restart=restart) as folder:
         cfg = folder.cfg
         with data_parallel_scope(cfg):
             trainer = build_trainer(cfg)

@@ -21,7 +21,7 @@ def load_val_set(name: str | None, scale: int, echo=print):
     from srgan_lib import evaluate
 
     try:
-        return evaluate.load_eval_set(name, scale=scale)
+        return evaluate.load_eval_set(name, scale=scale, bytes_per_pixel=evaluate.GENERATOR_BYTES_PER_PIXEL)
     except (OSError, errors.SRGANError) as exc:  # not cached and no network, a missing folder, ...
         echo(f"warning: validation disabled: {errors.one_line(exc)}")
         return None
