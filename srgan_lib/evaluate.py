@@ -43,6 +43,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from srgan_lib import data
+from srgan_lib.artefacts import artefact_energy, lr_consistency
 from srgan_lib.atomic import make_dir, refuse_existing
 from srgan_lib.degrade import DEGRADATIONS, degrade, modcrop, upscale_bicubic, upscale_nearest
 from srgan_lib.errors import UserError
@@ -53,6 +54,8 @@ __all__ = ["EvalSet", "load_eval_set", "make_method", "feature_distance", "evalu
            "to_json", "add_arguments", "main"]
 
 BASELINES = ("nearest", "bicubic")
+#: the method name that scores HR itself (the perfect values of every measure)
+HR_METHOD = "hr"
 #: Memory per HR pixel that evaluating an image takes at its peak (bicubic degradation and the
 #: float64 metrics; ``bench/RESULTS.md``), and with a generator run on the whole image.
 EVAL_BYTES_PER_PIXEL = 160
@@ -61,7 +64,8 @@ GENERATOR_BYTES_PER_PIXEL = 4096
 
 def eval_bytes_per_pixel(specs) -> int:
     """Memory per HR pixel of evaluating the method specs ``specs`` (a generator costs most)."""
-    return GENERATOR_BYTES_PER_PIXEL if any(str(s).strip() not in BASELINES for s in specs) else EVAL_BYTES_PER_PIXEL
+    cheap = BASELINES + (HR_METHOD,)
+    return GENERATOR_BYTES_PER_PIXEL if any(str(s).strip() not in cheap for s in specs) else EVAL_BYTES_PER_PIXEL
 FEATURE_LAYERS = ("22", "54")
 SSIM_WINDOW = 11  # the SSIM window (Wang et al. 2004): the cropped image must be at least this big
 
@@ -235,7 +239,7 @@ def _mean_psnr(values: list[float]) -> tuple[float, int]:
 
 def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save_dir=None,
              overwrite: bool = False, dataset_name: str | None = None, feature_layers=(),
-             gray_as_rgb: bool = False, feature_layer: str | None = None) -> dict:
+             gray_as_rgb: bool = False, feature_layer: str | None = None, artefacts: bool = False) -> dict:
     """Evaluate one method on one dataset with the paper's protocol (Sec. 3.1).
 
     ``dataset`` is a name/folder (see :func:`load_eval_set`), an :class:`EvalSet`, or a list of
@@ -249,14 +253,21 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
     written to ``save_dir/<name>.png`` (existing files are an error unless ``overwrite``).  Each
     layer of ``feature_layers`` (``"22"``, ``"54"``) adds ``"vgg<layer>"`` to each row and to the
     result: :func:`feature_distance`, on the training's scale.  ``feature_layer="54"`` is the
-    same as ``feature_layers=("54",)``.
+    same as ``feature_layers=("54",)``.  ``artefacts`` adds the measures of
+    :mod:`srgan_lib.artefacts` to each row and (as means) to the result: ``lr_psnr`` (the SR image
+    degraded again against its LR input, dB, RGB; ``inf`` when equal; the mean over the finite
+    ones), ``color_offset`` (the largest absolute per-channel mean offset, 0..255 levels; per row
+    also ``color_offset_rgb``) and ``artefact_energy`` (energy at the pixel-shuffle frequencies
+    divided by HR's).
     """
     scale = int(scale)
     if degradation not in DEGRADATIONS:
         raise UserError(f"unknown degradation {degradation!r}; choose one of {', '.join(DEGRADATIONS)}")
     layers = _feature_layers(feature_layers, feature_layer)
     label, images, gray = _as_items(dataset, scale, dataset_name)
-    if isinstance(method, str):
+    if isinstance(method, str) and method.strip() == HR_METHOD:
+        model, fn = HR_METHOD, None  # the reference itself: where the measures' perfect values lie
+    elif isinstance(method, str):
         model, fn = method, make_method(method, scale)
     else:
         fn = method
@@ -274,7 +285,7 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
     rows = []
     for i, (name, hr) in enumerate(images):
         lr = degrade(hr, scale, degradation)
-        sr = np.asarray(fn(lr))
+        sr = hr.copy() if fn is None else np.asarray(fn(lr))
         if sr.dtype != np.uint8 or sr.shape != hr.shape:
             raise ValueError(f"{label}/{name}: method {model!r} returned {sr.dtype} {sr.shape}, "
                              f"expected uint8 {hr.shape}")
@@ -282,6 +293,10 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
         row = {"name": name, "psnr": psnr(a, b, border=scale), "ssim": ssim(a, b, border=scale)}
         for layer in layers:
             row[f"vgg{layer}"] = _distance(features[layer], sr, hr)
+        if artefacts:
+            back = lr_consistency(sr, lr, scale, degradation)
+            row.update(lr_psnr=back.psnr, color_offset=back.offset_max, color_offset_rgb=list(back.offset),
+                       artefact_energy=artefact_energy(sr, hr, scale))
         rows.append(row)
         if targets is not None:
             write_image(targets[i], sr, overwrite=overwrite)
@@ -291,6 +306,10 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
               "gray": scored_gray, "images": rows}
     for layer in layers:
         result[f"vgg{layer}"] = float(np.mean([r[f"vgg{layer}"] for r in rows]))
+    if artefacts:
+        result["lr_psnr"] = _mean_psnr([r["lr_psnr"] for r in rows])[0]
+        result["color_offset"] = float(np.mean([r["color_offset"] for r in rows]))
+        result["artefact_energy"] = float(np.mean([r["artefact_energy"] for r in rows]))
     return result
 
 
@@ -321,8 +340,23 @@ def _grid(results: Sequence[dict]):
     return datasets, models, cell
 
 
+#: the measures of :mod:`srgan_lib.artefacts` in the tables: key -> (column title, decimals)
+ARTEFACT_COLUMNS = {"lr_psnr": ("LR-PSNR", 2), "color_offset": ("COLOR", 2), "artefact_energy": ("GRID", 2)}
+
+
 def _feature_keys(results: Sequence[dict]) -> list[str]:
-    return [f"vgg{layer}" for layer in FEATURE_LAYERS if any(f"vgg{layer}" in r for r in results)]
+    keys = [f"vgg{layer}" for layer in FEATURE_LAYERS if any(f"vgg{layer}" in r for r in results)]
+    return keys + [k for k in ARTEFACT_COLUMNS if any(k in r for r in results)]
+
+
+def _title(key: str) -> str:
+    return ARTEFACT_COLUMNS[key][0] if key in ARTEFACT_COLUMNS else key.upper()
+
+
+def _number(key: str, value: float) -> str:
+    if key in ARTEFACT_COLUMNS:
+        return "inf" if value == math.inf else f"{value:.{ARTEFACT_COLUMNS[key][1]}f}"
+    return f"{value:.4f}"
 
 
 def _identical_note(results: Sequence[dict]) -> str:
@@ -344,7 +378,7 @@ def format_table(results: Sequence[dict], style: str = "text", degradation: str 
         r = cell.get((m, d))
         if r is None or key not in r:
             return ""
-        return {"psnr": f"{r[key]:.2f}", "ssim": f"{r[key]:.4f}"}.get(key, f"{r[key]:.4f}")
+        return {"psnr": f"{r[key]:.2f}", "ssim": f"{r[key]:.4f}"}.get(key, _number(key, r[key]))
 
     if style == "csv":
         buf = io.StringIO()
@@ -352,12 +386,13 @@ def format_table(results: Sequence[dict], style: str = "text", degradation: str 
         w.writerow(["dataset", "model", "scale", "n", "psnr", "ssim"] + fkeys + ["identical"])
         for r in results:
             w.writerow([r["dataset"], r["model"], r["scale"], r["n"], f"{r['psnr']:.4f}", f"{r['ssim']:.4f}"]
-                       + [f"{r[k]:.5f}" if k in r else "" for k in fkeys] + [r.get("identical", 0)])
+                       + [(f"{r[k]:.5f}" if k not in ARTEFACT_COLUMNS else _number(k, r[k])) if k in r else ""
+                          for k in fkeys] + [r.get("identical", 0)])
         return buf.getvalue().rstrip("\n")
     keys = ["psnr", "ssim"] + fkeys
     if style == "markdown":
         names = {"psnr": "PSNR", "ssim": "SSIM"}
-        head = "| Method | " + " | ".join(f"{d} {names.get(k, k.upper())}" for d in datasets for k in keys) + " |"
+        head = "| Method | " + " | ".join(f"{d} {names.get(k, _title(k))}" for d in datasets for k in keys) + " |"
         sep = "|---|" + "---:|" * (len(keys) * len(datasets))
         lines = [head, sep]
         for m in models:
@@ -368,11 +403,15 @@ def format_table(results: Sequence[dict], style: str = "text", degradation: str 
     title = f"x{scale} super-resolution, PSNR [dB] / SSIM on Y, {scale}-pixel border"
     if degradation:
         title += f", {degradation} LR"
-    if fkeys:
-        title += f"; {'/'.join(k.upper() for k in fkeys)} = VGG feature distance to HR"
+    vkeys = [k for k in fkeys if k not in ARTEFACT_COLUMNS]
+    if vkeys:
+        title += f"; {'/'.join(k.upper() for k in vkeys)} = VGG feature distance to HR"
+    if len(vkeys) < len(fkeys):
+        title += ("; LR-PSNR = SR degraded again vs LR (RGB), COLOR = largest mean channel offset of that "
+                  "(levels), GRID = energy at the pixel-shuffle frequencies / HR's")
     line1 = " " * mw + "".join(f"  {d:^{cw}}" for d in datasets)
     line2 = f"{'Method':<{mw}}" + "".join(
-        f"  {'PSNR':>7} {'SSIM':>8}" + "".join(f" {k.upper():>8}" for k in fkeys) for _ in datasets)
+        f"  {'PSNR':>7} {'SSIM':>8}" + "".join(f" {_title(k):>8}" for k in fkeys) for _ in datasets)
     lines = [title, line1.rstrip(), line2]
     for m in models:
         lines.append(f"{m:<{mw}}" + "".join(
@@ -394,7 +433,7 @@ def add_arguments(parser) -> None:
                         help="comma-separated dataset names (under $SRGAN_DATA_DIR, else downloaded) or "
                              "folders, e.g. Set5,Set14,BSD100")
     parser.add_argument("--model", "-m", action="append", default=None, metavar="SPECS",
-                        help="comma-separated methods: nearest, bicubic, a run directory, a .keras/.weights.h5 "
+                        help="comma-separated methods: nearest, bicubic, hr (HR itself: the perfect scores), a run directory, a .keras/.weights.h5 "
                              "file or a shipped model name (default: bicubic)")
     parser.add_argument("--scale", type=int, default=4, help="upscaling factor (default 4)")
     parser.add_argument("--degradation", choices=DEGRADATIONS, default="bicubic",
@@ -411,6 +450,10 @@ def add_arguments(parser) -> None:
                         help="also report the VGG19 feature distance to HR: 22, 54 or 22,54 (phi_2,2 / phi_5,4 "
                              "on the training's scale; lower is perceptually closer); needs VGG19 weights "
                              "($SRGAN_VGG19_WEIGHTS or a download)")
+    parser.add_argument("--artefacts", action="store_true",
+                        help="also report LR consistency (each SR image degraded again against its LR input: "
+                             "PSNR, largest mean colour offset) and the energy at the pixel-shuffle frequencies "
+                             "relative to HR (srgan_lib.artefacts)")
     parser.add_argument("--gray-as-rgb", action="store_true",
                         help="score gray images on the Y of their replicated RGB (as RGB-only Python pipelines "
                              "do) instead of on their gray levels (the literature's MATLAB scripts)")
@@ -426,7 +469,8 @@ def main(args) -> int:
     if args.scale < 1:
         raise UserError(f"--scale must be a positive integer, got {args.scale}")
     layers = _feature_layers(_split(args.feature_distance or []), None)
-    methods = [(m, make_method(m, args.scale)) for m in models]  # fail on a bad model before any work
+    methods = [(m, HR_METHOD if m == HR_METHOD else make_method(m, args.scale))
+               for m in models]  # fail on a bad model before any work
     cost = eval_bytes_per_pixel(models)
     loaded = [load_eval_set(d, args.scale, cost) for d in datasets]  # fail on a bad dataset before any work
     jobs = []
@@ -446,7 +490,8 @@ def main(args) -> int:
         for _, _, save in jobs:
             make_dir(save)
     results = [evaluate(images, fn, scale=args.scale, degradation=args.degradation, save_dir=save,
-                        overwrite=args.overwrite, feature_layers=layers, gray_as_rgb=args.gray_as_rgb)
+                        overwrite=args.overwrite, feature_layers=layers, gray_as_rgb=args.gray_as_rgb,
+                        artefacts=args.artefacts)
                for images, fn, save in jobs]
     if args.fmt == "json":
         print(to_json(results[0] if len(results) == 1 else results))

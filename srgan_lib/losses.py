@@ -85,15 +85,20 @@ def saturating_generator_loss(fake_logits):
     return ops.mean(-ops.softplus(ops.convert_to_tensor(fake_logits)))
 
 
-def discriminator_loss(real_logits, fake_logits):
+def discriminator_loss(real_logits, fake_logits, real_target=1.0):
     """Binary cross-entropy from logits with targets real -> 1, fake -> 0:
     mean(softplus(-real)) + mean(softplus(fake)) = -mean log D(I^HR) - mean log(1 - D(G(I^LR))).
 
     The two terms are summed (the standard GAN discriminator objective); Keras'
-    ``BinaryCrossentropy`` on the concatenated batch would give half of this."""
+    ``BinaryCrossentropy`` on the concatenated batch would give half of this.  ``real_target``
+    below 1 is one-sided label smoothing (Salimans et al. 2016, Sec. 3.4): the real term becomes
+    the cross-entropy against ``real_target``, ``t softplus(-real) + (1 - t) softplus(real)``, and
+    the fake target stays 0."""
     real = ops.convert_to_tensor(real_logits)
     fake = ops.convert_to_tensor(fake_logits)
-    return ops.mean(ops.softplus(-real)) + ops.mean(ops.softplus(fake))
+    t = float(real_target)
+    real_term = ops.softplus(-real) if t == 1.0 else t * ops.softplus(-real) + (1.0 - t) * ops.softplus(real)
+    return ops.mean(real_term) + ops.mean(ops.softplus(fake))
 
 
 def discriminator_accuracy(real_logits, fake_logits):

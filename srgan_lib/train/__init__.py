@@ -8,6 +8,7 @@ paper's five variants in a resumable run folder.  The package, one idea per modu
   ``keras.Model`` (``fit()`` works: notebooks, tests), and :func:`build_trainer`;
 * :mod:`~srgan_lib.train.device_patches`: the training patches gathered on the device;
 * :mod:`~srgan_lib.train.loop`: many steps per dispatch on the device, or one per step on the host;
+* :mod:`~srgan_lib.train.health`: the discriminator's health per batch and over a window;
 * :mod:`~srgan_lib.train.monitor`: the blow-up check, ``log.csv``, TensorBoard, the progress bar;
 * :mod:`~srgan_lib.train.validation`: PSNR/SSIM during training and the sample strips;
 * :mod:`~srgan_lib.train.checkpoints`: checkpoints keyed by variable path, a background writer;
@@ -17,7 +18,8 @@ paper's five variants in a resumable run folder.  The package, one idea per modu
 
 A run directory holds ``config.json``, ``checkpoints/`` (the last ``keep_checkpoints``),
 ``generator.weights.h5`` (the latest checkpoint's generator, for ``srgan eval/upscale``),
-``log.csv`` (losses every ``log_every`` steps), ``val.csv`` (PSNR/SSIM on the validation set),
+``log.csv`` (losses every ``log_every`` steps), ``val.csv`` (PSNR/SSIM, LR consistency and
+pixel-shuffle artefact energy on the validation set),
 ``samples/`` (nearest | bicubic | SR | HR) and ``tensorboard/`` (when TensorFlow is installed).
 Re-running the same command, or ``--resume``, continues from the last checkpoint with the
 weights, both optimizers, the step counter and the data stream restored: batch ``i`` of the

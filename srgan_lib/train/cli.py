@@ -32,6 +32,12 @@ _OPTIONS = {
     "discriminator_head": ({"choices": ["dense", "patch"]}, "discriminator head (paper: dense)"),
     "prelu_init": ({"type": float}, "initial PReLU slope (He et al. 2015: 0.25; Keras: 0)"),
     "vgg_scale": ({"type": float}, "divisor of the VGG feature maps (default: the preset's, vgg.FEATURE_SCALE)"),
+    "d_lr": ({"type": float}, "discriminator learning rate (default: --lr, as the paper)"),
+    "adversarial_weight": ({"type": float}, "weight of the adversarial term (default: 1e-3, the paper's Eq. 3)"),
+    "real_label": ({"type": float}, "discriminator target for real images (default 1; 0.9: one-sided label "
+                                    "smoothing)"),
+    "pixel_weight": ({"type": float}, "weight of a pixel-MSE term added to a VGG content loss (default: none, "
+                                      "as the paper)"),
     "seed": ({"type": int}, "seed of the initial weights and of the patch stream"),
     "checkpoint_every": ({"type": int}, "checkpoint every N steps"),
     "checkpoint_minutes": ({"type": float}, "... and at least every M minutes"),

@@ -110,6 +110,22 @@ class TrainConfig:
     jit_compile: str | bool = "auto"      # TensorFlow XLA: "auto" = on a GPU; the JAX loop is always jitted
     loop: str = "device"
     steps_per_dispatch: int = 100
+    # The adversarial recipe (None: the paper's): D's learning rate (None: lr), the weight of the
+    # adversarial term (None: 1e-3, Eq. 3), D's target for real images (None: 1; < 1: one-sided
+    # label smoothing).
+    d_lr: float | None = None
+    adversarial_weight: float | None = None
+    real_label: float | None = None
+    # Weight of a pixel-MSE term added to a VGG content loss (None: 0, the paper's).
+    pixel_weight: float | None = None
+
+    @property
+    def adversarial_weight_value(self) -> float:
+        return ADVERSARIAL_WEIGHT if self.adversarial_weight is None else float(self.adversarial_weight)
+
+    @property
+    def real_label_value(self) -> float:
+        return 1.0 if self.real_label is None else float(self.real_label)
 
     def resolved(self) -> "TrainConfig":
         """Fill the preset's defaults in (steps, lr, schedule, init, VGG scale) and check values."""
@@ -143,6 +159,14 @@ class TrainConfig:
             if not (isinstance(getattr(c, name), (int, float)) and getattr(c, name) > 0
                     and math.isfinite(getattr(c, name))):
                 raise UserError(f"--{name.replace('_', '-')} must be a positive number, got {getattr(c, name)!r}")
+        if c.d_lr is not None and not (isinstance(c.d_lr, (int, float)) and c.d_lr > 0 and math.isfinite(c.d_lr)):
+            raise UserError(f"--d-lr must be a positive number, got {c.d_lr!r}")
+        if c.adversarial_weight is not None and not (c.adversarial_weight >= 0 and math.isfinite(c.adversarial_weight)):
+            raise UserError(f"--adversarial-weight must be >= 0, got {c.adversarial_weight!r}")
+        if c.pixel_weight is not None and not (c.pixel_weight >= 0 and math.isfinite(c.pixel_weight)):
+            raise UserError(f"--pixel-weight must be >= 0, got {c.pixel_weight!r}")
+        if c.real_label is not None and not 0.5 < c.real_label <= 1.0:
+            raise UserError(f"--real-label must be in (0.5, 1], got {c.real_label!r}")
         if c.vgg_scale is not None and not (c.vgg_scale > 0 and math.isfinite(c.vgg_scale)):
             raise UserError(f"--vgg-scale must be a positive number, got {c.vgg_scale!r}")
         if c.lr_decay_at is not None and (not isinstance(c.lr_decay_at, int) or c.lr_decay_at < 1):

@@ -16,6 +16,12 @@ A run *collapses* when a validation PSNR falls more than :data:`COLLAPSE_DB` bel
 (a learning rate far too high drives the generator to a flat image; a healthy run, GAN fine-tuning
 included, moves by a few dB): the run stops the same way, before the checkpoint of that step.
 
+The discriminator's health (:mod:`srgan_lib.train.health`) is smoothed over a window of logged
+steps and shown in TensorBoard (``health/*``) and the progress bar (``D_acc``); when D's accuracy
+stays at or above 95 % for a whole window, the run says so once, in one line, with what to try.
+Validation adds LR consistency and the pixel-shuffle artefact energy (:mod:`srgan_lib.artefacts`)
+to ``val.csv`` and TensorBoard.
+
 ``log.csv`` has one row every ``log_every`` steps (and at the last step) with that step's values
 (not averages) and its learning rate; ``time`` is the wall time of the session when the row was
 written.
@@ -30,6 +36,7 @@ import numpy as np
 from srgan_lib.atomic import is_output_failure
 from srgan_lib.errors import output_error
 from srgan_lib.train.config import TrainConfig, lr_at
+from srgan_lib.train.health import HealthWindow
 from srgan_lib.train.run_dir import LOG_COLUMNS, VAL_COLUMNS, CsvLog
 
 
@@ -152,6 +159,7 @@ class Monitor:
         self._val_path = run_dir / "val.csv"
         self._best_psnr = best_validation(self._val_path, cfg.val_data, self.step) if cfg.val_data else None
         self._tb = _TensorBoard(run_dir / "tensorboard")
+        self.health = HealthWindow()
         self._t0 = time.perf_counter()
         self.last = {}
         self._bar = None
@@ -178,7 +186,11 @@ class Monitor:
             lr = lr_at(self.cfg, step)
             self._log.write([step, elapsed] + [f"{logged[k]:.6g}" if k in logged else "" for k in LOG_COLUMNS[2:-1]]
                             + [f"{lr:.3g}"])
-            self._tb.scalars(step, {**logged, "lr": lr})
+            health = {}
+            if "d_acc" in logged:
+                self.health.add(step, logged["d_real"], logged["d_fake"], logged["d_acc"])
+                health = {f"health/{k}_mean{self.health.window}": v for k, v in self.health.means().items()}
+            self._tb.scalars(step, {**logged, "lr": lr, **health})
             self.last = logged
         if len(good):
             self._norms = good[-1, norm_cols].astype(np.float64)
@@ -186,17 +198,32 @@ class Monitor:
             if self._bar is not None:
                 self._bar.update(len(good))
                 if self.last:
-                    self._bar.set_postfix({k: f"{v:.4g}" for k, v in self.last.items() if k in ("g_loss", "d_loss")},
-                                          refresh=False)
+                    post = {k: f"{v:.4g}" for k, v in self.last.items() if k in ("g_loss", "d_loss")}
+                    means = self.health.means()
+                    if means:  # smoothed over the window: one step's accuracy is 0/16 ... 16/16 noise
+                        post["D_acc"] = f"{means['d_acc']:.2f}"
+                    self._bar.set_postfix(post, refresh=False)
+            warning = self.health.warning()
+            if warning:
+                self.echo(f"warning: {warning}")
         if bad is not None:
             raise Diverged(first + bad[0] + 1, bad[1])
 
-    def validation(self, step: int, dataset: str, psnr: float, ssim: float) -> None:
+    def validation(self, step: int, dataset: str, psnr: float, ssim: float, artefacts: dict | None = None) -> None:
+        """Record a validation; ``artefacts``: ``lr_psnr``, ``color_offset``, ``artefact_energy``
+        (:meth:`srgan_lib.train.validation.Validation.scores`)."""
         if self._val is None:
             self._val = CsvLog(self._val_path, VAL_COLUMNS)
-        self._val.write([step, dataset, f"{psnr:.4f}", f"{ssim:.5f}"])
-        self._tb.scalars(step, {"val_psnr": psnr, "val_ssim": ssim})
-        self.echo(f"step {step}: {dataset} PSNR {psnr:.2f} dB  SSIM {ssim:.4f}")
+        artefacts = artefacts or {}
+        self._val.write_dict({"step": step, "dataset": dataset, "psnr": f"{psnr:.4f}", "ssim": f"{ssim:.5f}",
+                              **{k: f"{v:.4f}" for k, v in artefacts.items()}})
+        self._tb.scalars(step, {"val_psnr": psnr, "val_ssim": ssim,
+                                **{f"val_{k}": v for k, v in artefacts.items() if math.isfinite(v)}})
+        extra = ""
+        if artefacts:
+            extra = (f"  LR-PSNR {artefacts['lr_psnr']:.2f} dB  colour offset {artefacts['color_offset']:.2f}  "
+                     f"grid energy {artefacts['artefact_energy']:.2f} x HR")
+        self.echo(f"step {step}: {dataset} PSNR {psnr:.2f} dB  SSIM {ssim:.4f}{extra}")
         best = self._best_psnr
         if best is not None and not psnr >= best - COLLAPSE_DB:
             self._val.flush()

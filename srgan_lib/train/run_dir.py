@@ -34,7 +34,7 @@ from srgan_lib.train.config import RESUMABLE_CHANGES, TrainConfig
 LOCK_FILE = ".lock"
 DIVERGED_FILE = "diverged.json"
 LOG_COLUMNS = ["step", "time", "content_loss", "adv_loss", "g_loss", "d_loss", "d_real", "d_fake", "d_acc", "lr"]
-VAL_COLUMNS = ["step", "dataset", "psnr", "ssim"]
+VAL_COLUMNS = ["step", "dataset", "psnr", "ssim", "lr_psnr", "color_offset", "artefact_energy"]
 
 
 def _read_json(path: Path) -> dict:
@@ -274,11 +274,18 @@ def truncate_csv(path: Path, step: int) -> None:
 
 
 class CsvLog:
-    """Append-only CSV file with a header, flushed on request (``log.csv``, ``val.csv``)."""
+    """Append-only CSV file with a header, flushed on request (``log.csv``, ``val.csv``).
+
+    A file that exists keeps its header: a run started by an older version, whose ``val.csv`` has
+    fewer columns, goes on with those (:meth:`write_dict` drops the others)."""
 
     def __init__(self, path: Path, columns: list[str]):
         self.path = Path(path)
         new = not self.path.exists() or self.path.stat().st_size == 0
+        self.columns = list(columns)
+        if not new:
+            with open(self.path, newline="") as f:
+                self.columns = next(csv.reader(f), None) or self.columns
         try:
             self._file = open(self.path, "a", newline="")
         except OSError as exc:
@@ -292,6 +299,10 @@ class CsvLog:
             self._writer.writerow(row)
         except OSError as exc:
             raise output_error(self.path, exc) from exc
+
+    def write_dict(self, values: dict) -> None:
+        """A row of the file's columns from ``values`` (missing ones empty, unknown ones dropped)."""
+        self.write([values.get(c, "") for c in self.columns])
 
     def flush(self) -> None:
         try:

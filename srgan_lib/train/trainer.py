@@ -17,6 +17,7 @@ import keras
 from keras import ops
 
 from srgan_lib import losses, models
+from srgan_lib.train import health
 from srgan_lib.train.config import ADVERSARIAL_WEIGHT, StepDecay, TrainConfig
 
 #: The per-step values the trainer reports, in the order of the training log.
@@ -31,12 +32,14 @@ class SRGANTrainer(keras.Model):
     """
 
     def __init__(self, generator, discriminator=None, features=None, adversarial_weight=ADVERSARIAL_WEIGHT,
-                 **kwargs):
+                 real_label=1.0, pixel_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.features = features
         self.adversarial_weight = float(adversarial_weight)
+        self.real_label = float(real_label)
+        self.pixel_weight = float(pixel_weight)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -85,13 +88,14 @@ class SRGANTrainer(keras.Model):
     def _content(self, sr, hr, features):
         # The SR image is float32 (the generator's last layer is pinned to float32), and so are
         # the VGG features; losses.content_loss holds the HR target constant.
-        return losses.content_loss(features, ops.cast(sr, "float32"), hr)
+        content = losses.content_loss(features, ops.cast(sr, "float32"), hr)
+        if features is not None and self.pixel_weight > 0:  # a VGG loss plus a pixel anchor
+            content = content + self.pixel_weight * losses.content_loss(None, ops.cast(sr, "float32"), hr)
+        return content
 
     def _d_terms(self, real_logits, fake_logits):
-        return {"d_loss": losses.discriminator_loss(real_logits, fake_logits),
-                "d_real": ops.mean(ops.sigmoid(real_logits)),
-                "d_fake": ops.mean(ops.sigmoid(fake_logits)),
-                "d_acc": losses.discriminator_accuracy(real_logits, fake_logits)}
+        return {"d_loss": losses.discriminator_loss(real_logits, fake_logits, self.real_label),
+                **health.discriminator_terms(real_logits, fake_logits)}
 
     def _g_terms(self, content, fake_logits):
         if fake_logits is None:
@@ -222,9 +226,13 @@ def build_trainer(cfg: TrainConfig) -> SRGANTrainer:
             features = vgg.vgg_features(preset.vgg_layer, weights=cfg.vgg_weights, scale=cfg.vgg_scale)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
-    trainer = SRGANTrainer(generator, discriminator, features)
+    trainer = SRGANTrainer(generator, discriminator, features, adversarial_weight=cfg.adversarial_weight_value,
+                           real_label=cfg.real_label_value, pixel_weight=cfg.pixel_weight or 0.0)
     schedule = StepDecay(cfg.lr, cfg.lr_decay_at)
     g_opt = keras.optimizers.Adam(learning_rate=schedule, beta_1=cfg.beta_1, name="g_adam")
-    d_opt = keras.optimizers.Adam(learning_rate=schedule, beta_1=cfg.beta_1, name="d_adam") if discriminator else None
+    d_opt = None
+    if discriminator is not None:
+        d_schedule = StepDecay(cfg.d_lr if cfg.d_lr is not None else cfg.lr, cfg.lr_decay_at)
+        d_opt = keras.optimizers.Adam(learning_rate=d_schedule, beta_1=cfg.beta_1, name="d_adam")
     trainer.compile(g_opt, d_opt, jit_compile=cfg.jit_compile)
     return trainer

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from srgan_lib import degrade, errors, metrics, models
+from srgan_lib import artefacts, degrade, errors, metrics, models
 
 
 def load_val_set(name: str | None, scale: int, echo=print):
@@ -31,7 +31,7 @@ class Validation:
     """PSNR/SSIM and sample strips of a generator on ``images`` (``[(name, hr_uint8)]``)."""
 
     def __init__(self, images, dataset: str, scale: int = 4, degradation: str = "bicubic"):
-        self.dataset, self.scale = dataset, int(scale)
+        self.dataset, self.scale, self.degradation = dataset, int(scale), degradation
         self.hr = [hr for _, hr in images]
         self.lr = [degrade.degrade(hr, scale=scale, kind=degradation) for hr in self.hr]
         self._inputs = [models.lr_from_uint8(lr)[None] for lr in self.lr]
@@ -57,14 +57,23 @@ class Validation:
             self._forward = self._compile(generator)
         return models.hr_to_uint8(ops.convert_to_numpy(self._forward(self._inputs[k]))[0])
 
-    def scores(self, generator) -> tuple[float, float]:
-        """Mean PSNR and SSIM of ``generator`` (its current weights) over the set."""
-        p, s = [], []
+    def scores(self, generator) -> tuple[float, float, dict]:
+        """Mean PSNR and SSIM of ``generator`` (its current weights) over the set, and the means of
+        the artefact measures (:mod:`srgan_lib.artefacts`): ``lr_psnr``, ``color_offset``,
+        ``artefact_energy``."""
+        p, s, back, colour, grid = [], [], [], [], []
         for k, hr in enumerate(self.hr):
             sr = self._super_resolve(generator, k)
             p.append(metrics.psnr(sr, hr, border=self.scale))
             s.append(metrics.ssim(sr, hr, border=self.scale))
-        return float(np.mean(p)), float(np.mean(s))
+            c = artefacts.lr_consistency(sr, self.lr[k], self.scale, self.degradation)
+            back.append(c.psnr)
+            colour.append(c.offset_max)
+            grid.append(artefacts.artefact_energy(sr, hr, self.scale))
+        finite = [v for v in back if np.isfinite(v)]
+        measures = {"lr_psnr": float(np.mean(finite)) if finite else float("inf"),
+                    "color_offset": float(np.mean(colour)), "artefact_energy": float(np.mean(grid))}
+        return float(np.mean(p)), float(np.mean(s)), measures
 
     def strip(self, generator) -> np.ndarray:
         """nearest | bicubic | SR | HR of the first image, side by side (uint8)."""

@@ -1,0 +1,110 @@
+"""Issue #19's CPU experiments: why the shipped SRGAN-VGG54 run fails, measured at fixed steps.
+
+    # one run per candidate (each ~16 min on 2 CPU cores), all from the shipped SRResNet-MSE
+    srgan train srgan-vgg54 --out RUNS/A --init srresnet-mse --steps 300 --batch-size 16 --lr 1e-4 \\
+        --lr-decay-at 0 --checkpoint-every 50 --keep-checkpoints 10 --log-every 5 --val ''  [CANDIDATE FLAGS]
+    # then every checkpoint of every run, on Set5:
+    python bench/gan_recipe.py RUNS/A RUNS/E ... --out data/experiments/gan_recipe.csv
+
+For each checkpoint (and for step 0, the shipped SRResNet-MSE every run starts from) the generator is
+evaluated on ``--dataset`` with ``srgan_lib.evaluate.evaluate(..., artefacts=True)``: PSNR/SSIM (Y,
+border 4), LR consistency (PSNR of the SR image degraded again against LR, largest mean colour offset)
+and the energy at the pixel-shuffle frequencies relative to HR; beside them the discriminator's health
+over the ``--window`` steps before the checkpoint, from the run's ``log.csv``. One CSV row per (run, step).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+COLUMNS = ["run", "flags", "step", "psnr", "ssim", "lr_psnr", "color_offset", "artefact_energy",
+           "d_real", "d_fake", "d_acc"]
+
+
+def _flags(run: Path) -> str:
+    """The recipe flags in which the run differs from the paper's (config.json)."""
+    cfg = json.loads((run / "config.json").read_text())
+    parts = []
+    if cfg.get("lr") != 1e-4:
+        parts.append(f"--lr {cfg['lr']:g}")
+    for key in ("d_lr", "adversarial_weight", "real_label", "pixel_weight", "mixed_precision"):
+        value = cfg.get(key)
+        if value is None or value is False:
+            continue
+        parts.append(f"--{key.replace('_', '-')}" + ("" if value is True else f" {value:g}"))
+    return " ".join(parts) or "(shipped recipe)"
+
+
+def _health(run: Path, step: int, window: int) -> dict:
+    with open(run / "log.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if step - window < int(r["step"]) <= step]
+    if not rows or not rows[0].get("d_acc"):
+        return {k: "" for k in ("d_real", "d_fake", "d_acc")}
+    return {k: f"{np.mean([float(r[k]) for r in rows]):.4f}" for k in ("d_real", "d_fake", "d_acc")}
+
+
+def _generator_at(run: Path, ckpt: Path):
+    from srgan_lib import models
+    from srgan_lib.train import checkpoints
+
+    cfg = json.loads((run / "config.json").read_text())
+    gen = models.srresnet(scale=cfg["scale"], num_blocks=cfg["num_blocks"], filters=cfg["filters"],
+                          upsample=cfg["upsample"])
+    arrays = checkpoints.read_checkpoint(ckpt)
+    for v in gen.weights:
+        v.assign(arrays[f"g/{v.path}"])
+    return gen
+
+
+def measure(runs, dataset: str, window: int) -> list[dict]:
+    from srgan_lib import evaluate, models, weights
+
+    images = evaluate.load_eval_set(dataset, 4, evaluate.GENERATOR_BYTES_PER_PIXEL)
+
+    def scores(gen) -> dict:
+        r = evaluate.evaluate(images, lambda lr: models.super_resolve(gen, lr), artefacts=True)
+        return {k: f"{r[k]:.4f}" for k in ("psnr", "ssim", "lr_psnr", "color_offset", "artefact_energy")}
+
+    start = scores(weights.load_generator("srresnet-mse"))
+    out = []
+    for run in runs:
+        run = Path(run)
+        flags = _flags(run)
+        out.append({"run": run.name, "flags": flags, "step": 0, **start, "d_real": "", "d_fake": "", "d_acc": ""})
+        for ckpt in sorted((run / "checkpoints").glob("ckpt-*.npz")):
+            step = int(ckpt.stem.split("-")[1])
+            row = {"run": run.name, "flags": flags, "step": step, **scores(_generator_at(run, ckpt)),
+                   **_health(run, step, window)}
+            out.append(row)
+            print(" ".join(f"{k}={row[k]}" for k in COLUMNS), file=sys.stderr, flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", help="run folders of srgan train")
+    parser.add_argument("--dataset", default="Set5")
+    parser.add_argument("--window", type=int, default=50, help="steps of log.csv averaged for D's health")
+    parser.add_argument("--out", type=Path, required=True, help="CSV to write")
+    args = parser.parse_args()
+    rows = measure(args.runs, args.dataset, args.window)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    print("| run | recipe | step | PSNR | LR-PSNR | colour offset | grid energy | D(HR) | D(SR) | D acc |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['run']} | {r['flags']} | {r['step']} | {float(r['psnr']):.2f} | {float(r['lr_psnr']):.2f} | "
+              f"{float(r['color_offset']):.2f} | {float(r['artefact_energy']):.2f} | {r['d_real']} | {r['d_fake']} | "
+              f"{r['d_acc']} |")
+
+
+if __name__ == "__main__":
+    main()

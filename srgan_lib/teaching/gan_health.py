@@ -1,0 +1,81 @@
+"""Chapter 5's look at a failed GAN run: where its artefacts are, and the CPU experiments of issue #19.
+
+* :func:`colour_window` / :func:`flat_window`: the ``size`` x ``size`` window of an SR image with the
+  most colour the HR image does not have (chroma speckle), and the flattest window of the HR image
+  (where a regular grid shows); :func:`zoom` enlarges a window by pixel repetition, so that the
+  artefacts are seen pixel by pixel.
+* :func:`recipe_experiments`: the shipped measurements of the recipe experiments
+  (``training_logs/gan-recipe/``: one row per run and checkpoint, written by ``bench/gan_recipe.py``)
+  and their training logs.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = ["colour_window", "flat_window", "zoom", "recipe_experiments", "EXPERIMENTS_DIR"]
+
+#: the folder of the recipe experiments inside the shipped training logs
+EXPERIMENTS_DIR = "gan-recipe"
+
+
+def _best_box(score: np.ndarray, size: int, largest: bool) -> tuple[int, int, int]:
+    mean = ndimage.uniform_filter(score.astype(np.float64), size=size, mode="constant")
+    h, w = score.shape
+    half = size // 2
+    valid = mean[half:h - size + half + 1, half:w - size + half + 1]
+    flat = np.argmax(valid) if largest else np.argmin(valid)
+    top, left = np.unravel_index(flat, valid.shape)
+    return int(top), int(left), size
+
+
+def _chroma(img) -> np.ndarray:
+    x = np.asarray(img, np.float64)
+    return np.abs(x - x.mean(axis=2, keepdims=True)).sum(axis=2)
+
+
+def colour_window(sr, hr, size: int = 32) -> tuple[int, int, int]:
+    """``(top, left, size)`` of the window where ``sr`` has the most chroma beyond ``hr``'s."""
+    return _best_box(np.maximum(_chroma(sr) - _chroma(hr), 0), size, largest=True)
+
+
+def flat_window(hr, size: int = 32) -> tuple[int, int, int]:
+    """``(top, left, size)`` of the window where ``hr``'s luminance varies least (but is not clipped)."""
+    y = np.asarray(hr, np.float64).mean(axis=2)
+    local_var = ndimage.uniform_filter(y ** 2, size=5) - ndimage.uniform_filter(y, size=5) ** 2
+    clipped = (y < 8) | (y > 247)
+    return _best_box(local_var + 1e6 * clipped, size, largest=False)
+
+
+def zoom(img, box, factor: int = 4) -> np.ndarray:
+    """The window ``box`` of ``img``, every pixel repeated ``factor`` x ``factor`` times."""
+    top, left, size = box
+    w = np.asarray(img)[top:top + size, left:left + size]
+    return np.repeat(np.repeat(w, factor, axis=0), factor, axis=1)
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def recipe_experiments(root=None) -> dict | None:
+    """``{"measures": [row, ...], "logs": {run: {column: array}}}`` of the shipped recipe
+    experiments, or None when they are not shipped with this copy of the library."""
+    from srgan_lib import weights
+    from srgan_lib.teaching.runlog import read_log
+
+    base = Path(root) if root is not None else weights.shipped_dir()
+    folder = None if base is None else base / "training_logs" / EXPERIMENTS_DIR
+    if folder is None or not (folder / "measures.csv").is_file():
+        return None
+    measures = _read_csv(folder / "measures.csv")
+    for row in measures:
+        for k, v in row.items():
+            if k not in ("run", "flags"):
+                row[k] = float(v) if v not in ("", None) else float("nan")
+    logs = {p.stem: read_log(p) for p in sorted(folder.glob("*.csv")) if p.name != "measures.csv"}
+    return {"measures": measures, "logs": logs}
