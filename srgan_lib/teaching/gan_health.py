@@ -4,6 +4,9 @@
   most colour the HR image does not have (chroma speckle), and the flattest window of the HR image
   (where a regular grid shows); :func:`zoom` enlarges a window by pixel repetition, so that the
   artefacts are seen pixel by pixel.
+* :func:`loss_change_for_added_energy`: what a content loss says when a generator adds a random
+  period-4 pattern or white noise of a few grey levels to its output: a loss that *falls* pays
+  the generator for energy wherever it is;
 * :func:`recipe_experiments`: the shipped measurements of the recipe experiments
   (``training_logs/gan-recipe/``: one row per run and checkpoint, written by ``bench/gan_recipe.py``)
   and their training logs.
@@ -16,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["colour_window", "flat_window", "zoom", "recipe_experiments", "EXPERIMENTS_DIR"]
+__all__ = ["colour_window", "flat_window", "zoom", "loss_change_for_added_energy", "recipe_experiments",
+           "EXPERIMENTS_DIR"]
 
 #: the folder of the recipe experiments inside the shipped training logs
 EXPERIMENTS_DIR = "gan-recipe"
@@ -55,6 +59,31 @@ def zoom(img, box, factor: int = 4) -> np.ndarray:
     top, left, size = box
     w = np.asarray(img)[top:top + size, left:left + size]
     return np.repeat(np.repeat(w, factor, axis=0), factor, axis=1)
+
+
+def loss_change_for_added_energy(features, sr, hr, rms: float = 4.0, seed: int = 0) -> dict:
+    """``{"grid": d, "noise": d}``: the change of the content loss ``features`` (None: pixel MSE) of
+    the uint8 image ``sr`` against ``hr`` when a random period-4 pattern (one zero-mean random
+    4 x 4 x 3 tile repeated), or white Gaussian noise, of ``rms`` grey levels is added to ``sr``."""
+    from keras import ops
+
+    from srgan_lib import losses
+
+    rng = np.random.default_rng(seed)
+    x = np.asarray(sr, np.float64)
+    h, w = x.shape[:2]
+    tile = rng.normal(0, 1, (4, 4, 3))
+    tile -= tile.mean(axis=(0, 1))
+    grid = np.tile(tile, (-(-h // 4), -(-w // 4), 1))[:h, :w]
+    added = {"grid": grid * rms / grid.std(), "noise": rng.normal(0, rms, x.shape)}
+
+    def loss(img):
+        a = (np.clip(img, 0, 255)[None] / 127.5 - 1).astype("float32")
+        b = (np.asarray(hr, np.float64)[None] / 127.5 - 1).astype("float32")
+        return float(ops.convert_to_numpy(losses.content_loss(features, a, b)))
+
+    base = loss(x)
+    return {k: loss(x + v) - base for k, v in added.items()}
 
 
 def _read_csv(path: Path) -> list[dict]:
