@@ -552,3 +552,23 @@ def test_overwrite_and_skip_existing_contradict(tmp_path, capsys, tiny_generator
     with pytest.raises(SystemExit):
         cli.main(["upscale", str(tmp_path), "--model", str(tiny_generator), "--overwrite", "--skip-existing"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_full_disk_at_the_tensorboard_flush_is_an_output_error(tmp_path, monkeypatch):
+    from srgan_lib.train import monitor as monitor_mod
+
+    tb = monitor_mod._TensorBoard(tmp_path / "tensorboard")
+    if tb._writer is None:
+        pytest.skip("TensorBoard is not installed")
+
+    class Full:
+        def flush(self):
+            raise RuntimeError("ResourceExhaustedError: events.out.tfevents: No space left on device")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tb, "_writer", Full())
+    with pytest.raises(OutputError, match=r"tensorboard': No space left on device"):
+        tb.flush()
+    tb.close()
