@@ -6,10 +6,11 @@ texture. Two of its failures can still be measured without a human rater:
 * **LR consistency** (:func:`lr_consistency`). A super-resolved image ``SR`` should explain its input:
   degraded by the benchmark's own degradation ``D`` (x``s`` MATLAB bicubic, :func:`srgan_lib.degrade.
   degrade`), it should give back ``LR``. The PSNR of ``D(SR)`` against ``LR`` (RGB, 0..255) and the
-  per-channel mean offset ``mean(D(SR)) - mean(LR)`` show what the generator invented or shifted. A
-  colour shift (chroma speckle has a mean) shows in the offsets even where the Y-channel PSNR of the
-  benchmark protocol barely moves. HR itself scores ``D(HR) = LR`` exactly, so the perfect value is an
-  infinite PSNR and zero offsets.
+  per-channel mean offset ``mean(D(SR)) - mean(LR)`` show what the generator changed that survives the
+  x``s`` low-pass: a colour cast, a brightness drift, moved edges. A colour cast shows in the offsets
+  even where the Y-channel PSNR of the benchmark protocol barely moves. Zero-mean high-frequency detail
+  (texture, speckle, a grid) mostly vanishes in the downscale, so this measure hardly sees it. HR itself
+  scores ``D(HR) = LR`` exactly, so the perfect value is an infinite PSNR and zero offsets.
 * **Sub-pixel artefact energy** (:func:`artefact_energy`). Pixel shuffle (Shi et al. 2016) builds every
   output pixel of an ``s x s`` block from a different group of channels; a generator whose groups
   disagree stamps a pattern of period ``s`` on the image, the "checkerboard" or grid (Odena et al. 2016;
@@ -18,7 +19,10 @@ texture. Two of its failures can still be measured without a human rater:
   among them). The measure is the energy of the SR image's DFT at those frequencies (DC left out), summed
   over RGB, divided by the HR image's energy there: 1 is "as much as the real image has", more is energy
   the generator added at exactly the frequencies its upsampling imprints. (A nearest-neighbour upscale
-  scores 0: a box of ``s`` pixels has zeros at those frequencies; a bicubic one about 0.5: it smooths.)
+  scores 0: a box of ``s`` pixels has zeros at those frequencies.) The ratio is sensitive by design:
+  natural images have little energy there, so a faint pattern of a few grey levels already gives many
+  times HR's energy, while white noise of the same strength adds little (its energy is spread over all
+  frequencies).
 
 Both take uint8 images (``(H, W, 3)``; HR and SR the same size, LR ``s`` times smaller) and work in
 numpy: they are evaluation measures, not losses.

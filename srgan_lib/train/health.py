@@ -9,8 +9,10 @@ Over a window (numpy, on the host, from the values the loop already reads one bl
 :class:`HealthWindow` smooths them and says when D *wins*: its mean accuracy over a whole window is at or above
 :data:`SATURATION_ACCURACY` (one batch's accuracy is noisy: a single row can dip). Then ``d_fake`` is near 0 and the generator's
 non-saturating adversarial loss ``-log D(G(I_LR))`` hands it a push of nearly constant size
-(its gradient w.r.t. the logit is ``D - 1``, about ``-1``) that says "look real" without saying how:
-the adversarial term no longer tells textures apart, and what it adds is mostly noise.
+(its gradient w.r.t. the logit is ``D - 1``, about ``-1``) that says "look real" without saying how.
+A discriminator that wins early is often a symptom: the generated images carry an easy signature
+(the recipe experiments in ``bench/RESULTS.md`` found a grid and a colour cast from the first
+fifty steps, made by the learning rate and the content loss, not by the adversarial term).
 """
 from __future__ import annotations
 
@@ -38,9 +40,10 @@ def discriminator_terms(real_logits, fake_logits) -> dict:
 
 
 def saturation_advice(threshold: float = SATURATION_ACCURACY) -> str:
-    return (f"the discriminator wins: the generator's adversarial push is saturated and adds noise rather than "
-            f"texture; try a lower discriminator learning rate (--d-lr), one-sided label smoothing "
-            f"(--real-label 0.9) or a smaller adversarial weight (--adversarial-weight)")
+    return (f"the discriminator wins, and the generator's adversarial push is saturated; check the samples for "
+            f"a grid or a colour cast that makes the fakes easy to spot (a lower --lr), then try a lower "
+            f"discriminator learning rate (--d-lr), one-sided label smoothing (--real-label 0.9) or a smaller "
+            f"adversarial weight (--adversarial-weight)")
 
 
 class HealthWindow:
