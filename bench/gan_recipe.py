@@ -29,7 +29,7 @@ COLUMNS = ["run", "flags", "step", "psnr", "ssim", "lr_psnr", "color_offset", "a
 def _flags(run: Path) -> str:
     """The recipe flags in which the run differs from the paper's (config.json)."""
     cfg = json.loads((run / "config.json").read_text())
-    parts = []
+    parts = [] if cfg.get("preset") == "srgan-vgg54" else [f"{cfg.get('preset')}:"]
     if cfg.get("lr") != 1e-4:
         parts.append(f"--lr {cfg['lr']:g}")
     for key in ("d_lr", "adversarial_weight", "real_label", "pixel_weight", "mixed_precision"):
