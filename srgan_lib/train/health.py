@@ -10,10 +10,8 @@ Over a window (numpy, on the host, from the values the loop already reads one bl
 :data:`SATURATION_ACCURACY` (one batch's accuracy is noisy: a single row can dip). Then ``d_fake`` is near 0 and the generator's
 non-saturating adversarial loss ``-log D(G(I_LR))`` hands it a push of nearly constant size
 (its gradient w.r.t. the logit is ``D - 1``, about ``-1``) that says "look real" without saying how.
-A discriminator that wins is not by itself the cause of artefacts: in the recipe experiments of
-``bench/RESULTS.md`` it won within 300 steps even with no adversarial term and against images as
-clean as SRResNet-MSE's, while the grid and the colour cast came from the content loss and the
-learning rate.
+A discriminator that wins is not by itself the cause of artefacts (``bench/RESULTS.md``, the
+recipe experiments: what made the shipped run's artefacts, and when its discriminator won).
 """
 from __future__ import annotations
 
@@ -21,6 +19,8 @@ import collections
 import math
 
 from keras import ops
+
+from srgan_lib import losses
 
 __all__ = ["SATURATION_ACCURACY", "WINDOW_STEPS", "discriminator_terms", "HealthWindow", "saturation_advice"]
 
@@ -32,12 +32,10 @@ WINDOW_STEPS = 200
 
 def discriminator_terms(real_logits, fake_logits) -> dict:
     """``{"d_real", "d_fake", "d_acc"}`` of one batch of logits (any shape: dense or patch heads)."""
-    real = ops.reshape(ops.convert_to_tensor(real_logits), (-1,))
-    fake = ops.reshape(ops.convert_to_tensor(fake_logits), (-1,))
-    hits = ops.concatenate([ops.cast(real > 0, "float32"), ops.cast(fake < 0, "float32")])
-    return {"d_real": ops.mean(ops.sigmoid(ops.cast(real, "float32"))),
-            "d_fake": ops.mean(ops.sigmoid(ops.cast(fake, "float32"))),
-            "d_acc": ops.mean(hits)}
+    real = ops.cast(ops.convert_to_tensor(real_logits), "float32")
+    fake = ops.cast(ops.convert_to_tensor(fake_logits), "float32")
+    return {"d_real": ops.mean(ops.sigmoid(real)), "d_fake": ops.mean(ops.sigmoid(fake)),
+            "d_acc": losses.discriminator_accuracy(real, fake)}
 
 
 def saturation_advice(threshold: float = SATURATION_ACCURACY) -> str:
