@@ -1,12 +1,13 @@
 # The two commands of the README:
 #   make book   build the Jupyter Book site offline (smoke mode: every notebook executed, warnings are errors)
 #   make test   run the test suite (backend-dependent tests on TensorFlow and on JAX)
+#   make lab    open the chapters in JupyterLab (the project's environment, data variables set)
 # Each creates its virtual environment ($(VENV)) the first time.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.srgan-installed
 
-.PHONY: test test-slow book env clean-book
+.PHONY: test test-slow book env clean-book lab
 
 env: $(STAMP)
 
@@ -25,6 +26,9 @@ test-slow: $(STAMP)
 
 book: $(STAMP)
 	PY=$(PY) bash scripts/build_book.sh
+
+lab: $(STAMP)
+	PY=$(PY) bash scripts/lab.sh $(LAB_ARGS)
 
 clean-book:
 	rm -rf _build

@@ -37,6 +37,8 @@ def _flags(run: Path) -> str:
         if value is None or value is False:
             continue
         parts.append(f"--{key.replace('_', '-')}" + ("" if value is True else f" {value:g}"))
+    if parts == [f"{cfg.get('preset')}:"]:  # another preset, the shipped recipe otherwise
+        return f"{cfg.get('preset')}: otherwise the shipped recipe"
     return " ".join(parts) or "(shipped recipe)"
 
 

@@ -12,7 +12,7 @@ Checks every ``book/*.ipynb``:
   at ``repository.url`` / ``repository.branch`` of ``_config.yml`` (the ONE place the URL is set; the
   launch buttons and the repository button of the site read it directly);
 * the chapter skeleton (docs/BOOK_STYLE.md): a ``parameters``-tagged cell with ``MODE`` as a Colab form field
-  overridden by ``SRGAN_MODE``, a Colab-only install cell, the runtime cell (backend, device, versions)
+  resolved by ``runtime.resolve_mode`` (``SRGAN_MODE`` wins), a Colab-only install cell, the runtime cell (versions, mode)
   and the GPU instruction, "Summary", "Exercises" and "Further reading" sections, solutions hidden in
   ``<details>`` blocks, at least one executed coding solution (a Colab form cell, hidden on the site);
 * everything renders on Colab as on the site: no MyST-only markup in markdown cells (roles such as
@@ -153,13 +153,15 @@ def check_structure(root: Path = ROOT) -> list[str]:
         md_cells = [c for c in cells if c.get("cell_type") == "markdown"]
         md = "\n".join(_src(c) for c in md_cells)
         params = [c for c in cells if "parameters" in _tags(c)]
-        if not params or 'os.environ.get("SRGAN_MODE"' not in _src(params[0]) or "# @param" not in _src(params[0]):
+        if not params or 'MODE = "auto"' not in _src(params[0]) or "# @param" not in _src(params[0]):
             problems.append(f"{rel}: no parameters-tagged cell with MODE as a Colab form field "
-                            "(MODE = \"smoke\"  # @param [...]) overridden by os.environ.get(\"SRGAN_MODE\", MODE)")
+                            "(MODE = \"auto\"  # @param [...])")
         if not any('"google.colab" in sys.modules' in _src(c) for c in code):
             problems.append(f"{rel}: no Colab-only install cell (if \"google.colab\" in sys.modules: ...)")
-        if not any("runtime.format_description()" in _src(c) for c in code):
-            problems.append(f"{rel}: no runtime cell printing runtime.format_description() (backend, device, versions)")
+        if not any("runtime.resolve_mode(MODE)" in _src(c) and "runtime.format_description(mode=MODE)" in _src(c)
+                   for c in code):
+            problems.append(f"{rel}: no runtime cell with MODE = runtime.resolve_mode(MODE) and "
+                            "print(runtime.format_description(mode=MODE))")
         if "Change runtime type" not in md:
             problems.append(f"{rel}: no GPU instruction (Runtime > Change runtime type > GPU) in the text")
         for heading in ("## Summary", "## Exercises", "## Further reading"):

@@ -93,9 +93,10 @@ class PixelShuffle(layers.Layer):
     """Sub-pixel convolution's rearrangement ("pixel shuffle", Shi et al., CVPR 2016).
 
     (N, H, W, C*r*r) -> (N, H*r, W*r, C) with the TensorFlow ``depth_to_space`` ordering:
-    ``out[n, h*r + i, w*r + j, c] = in[n, h, w, (i*r + j)*C + c]``.  Implemented with
-    :func:`keras.ops.depth_to_space` (available since Keras 3.x), so it runs on every
-    backend.
+    ``out[n, h*r + i, w*r + j, c] = in[n, h, w, (i*r + j)*C + c]``.  Written as a reshape to
+    (N, H, W, r, r, C), a transpose to (N, H, r, W, r, C) and a reshape, with ``keras.ops``, so it
+    runs on every backend and every Keras 3 release (``keras.ops.depth_to_space`` arrived only in
+    Keras 3.14; Colab ships 3.13).
     """
 
     def __init__(self, block_size: int = 2, **kwargs):
@@ -103,7 +104,11 @@ class PixelShuffle(layers.Layer):
         self.block_size = int(block_size)
 
     def call(self, x):
-        return ops.depth_to_space(x, self.block_size, data_format="channels_last")
+        r = self.block_size
+        n, h, w, c = ops.shape(x)
+        x = ops.reshape(x, (n, h, w, r, r, c // (r * r)))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (n, h * r, w * r, c // (r * r)))
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape

@@ -1,14 +1,23 @@
-"""The chapters as a Colab reader runs them (issue #10): a Colab-equivalent kernel.
+"""The chapters as a Colab reader runs them (issues #10, #20): a Colab-equivalent kernel.
 
-Every chapter is executed top to bottom, in smoke mode, by a kernel whose ``srgan_lib`` comes from the
-wheel built from this checkout (installed outside it), whose working directory is outside the checkout,
-and in which ``myst_nb`` cannot be imported (tests/colab/sitecustomize.py).  The data comes from
-``SRGAN_DATA_DIR`` exactly as if each chapter's data cell had downloaded it (the data cell finds the sets
-in that cache and downloads nothing).  No output may show raw MyST markup, and each chapter's runtime
-cell must report the installed wheel as the library's location.
+The kernel runs in a virtual environment holding Colab's preinstalled versions of everything the chapters
+use (tests/colab/colab-constraints.txt: TensorFlow 2.20, Keras 3.13, NumPy 2.1, ipywidgets 7.7, ...), into
+which the wheel built from this checkout is installed with those versions as pip constraints: a pin of
+the wheel that would force an upgrade of a package Colab ships fails the install, and so this test.  The
+environment is kept between runs ($SRGAN_COLAB_VENV, default ~/.cache/srgan-lib/colab-venv-<hash of the
+constraints>); creating it needs the package index.  Colab runs Python 3.13 and this project 3.11: the
+versions are Colab's, the interpreter is not.
+
+Every chapter is executed top to bottom, in smoke mode, with live widgets (as on Colab, no
+``SRGAN_BOOK_BUILD``) and matplotlib's default backend, from a working directory outside the checkout,
+with ``myst_nb`` unimportable (tests/colab/sitecustomize.py).  The data comes from ``SRGAN_DATA_DIR``
+exactly as if each chapter's data cell had downloaded it.  No output may show raw MyST markup, each
+chapter's runtime cell must report the installed wheel as the library's location, and no cell may wait
+on the kernel's client (a widget that holds up a headless kernel shows as such a wait, not as an error).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -21,6 +30,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+CONSTRAINTS = ROOT / "tests" / "colab" / "colab-constraints.txt"
+# What the chapters import, besides srgan_lib and its own requirements; TensorFlow as tensorflow-cpu.
+KERNEL_PACKAGES = ["keras", "numpy", "scipy", "scikit-image", "pillow", "matplotlib", "tqdm", "h5py",
+                   "ipywidgets", "ipykernel", "ipython", "nbclient", "nbformat"]
+MAX_WAIT_S = 30  # between one cell's end and the next one's start
 # A MyST role, or a directive fence opened on one line (``[ \t]``, not ``\s``: a closing fence followed by a
 # printed dict on the next line is not markup).
 RAW_MYST = re.compile(r"\{(glue|cite|numref|doc|ref)[:}]|^[ \t]*:::[ \t]*\{|^[ \t]*```[ \t]*\{", re.M)
@@ -36,18 +50,84 @@ def test_raw_myst_pattern(text, raw):
     assert (RAW_MYST.search(text) is not None) == raw
 
 
+def _pins() -> dict[str, str]:
+    return {m.group(1).lower().replace("_", "-"): m.group(2)
+            for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)$", CONSTRAINTS.read_text(), re.M)}
+
+
+def _pip(py: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    return subprocess.run([str(py), "-m", "pip", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def colab_python() -> Path:
+    """The python of the environment with Colab's package versions (created when missing)."""
+    digest = hashlib.sha256(CONSTRAINTS.read_bytes() + " ".join(KERNEL_PACKAGES).encode()).hexdigest()[:12]
+    venv = Path(os.environ.get("SRGAN_COLAB_VENV") or Path.home() / ".cache" / "srgan-lib" / f"colab-venv-{digest}")
+    py = venv / "bin" / "python"
+    if not (venv / ".complete").is_file():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        r = _pip(py, "install", "-q", "-c", str(CONSTRAINTS), f"tensorflow-cpu=={_pins()['tensorflow']}",
+                 *KERNEL_PACKAGES)
+        assert r.returncode == 0, f"could not create the Colab-equivalent environment:\n{r.stdout[-2000:]}{r.stderr[-3000:]}"
+        (venv / ".complete").touch()
+    return py
+
+
+def _install_wheel(py: Path, folder: Path) -> dict[str, str]:
+    """Build the wheel of this checkout into ``folder`` and install it into ``py``'s environment with
+    Colab's versions as constraints; returns ``{package: version}`` of that environment afterwards."""
+    folder.mkdir(parents=True, exist_ok=True)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
+                            str(folder), str(ROOT)], capture_output=True, text=True, timeout=600, cwd=folder)
+    assert build.returncode == 0, build.stderr[-3000:]
+    (wheel,) = folder.glob("srgan_lib-*.whl")
+    _pip(py, "uninstall", "-q", "-y", "srgan-lib")
+    r = _pip(py, "install", "-q", "-c", str(CONSTRAINTS), str(wheel))
+    assert r.returncode == 0, f"the wheel does not install beside Colab's packages:\n{r.stderr[-3000:]}"
+    listing = _pip(py, "list", "--format=json")
+    return {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(listing.stdout)}
+
+
+def test_wheel_installs_beside_colabs_packages_without_changing_them(colab_python, tmp_path):
+    """The wheel's requirements are met by what Colab preinstalls: pip, constrained to Colab's versions,
+    installs it, and every pinned package keeps Colab's version."""
+    installed = _install_wheel(colab_python, tmp_path)
+    changed = {name: (want, installed[name]) for name, want in _pins().items()
+               if name in installed and installed[name] != want}
+    assert not changed, f"installing the wheel changed Colab's versions (wanted, got): {changed}"
+    assert installed["keras"] == _pins()["keras"] and installed["tensorflow-cpu"] == _pins()["tensorflow"]
+    assert "srgan-lib" in installed
+    # the widgets' building blocks under Colab's ipywidgets 7 (titled tabs, a figure that redraws)
+    code = ("import ipywidgets as w, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
+            "from srgan_lib.teaching import display\n"
+            "assert w.__version__ == " + repr(_pins()["ipywidgets"]) + ", w.__version__\n"
+            "t = display.tabs([w.Label('a'), w.Label('b')], ['Set5', 'Set14'])\n"
+            "assert [t.get_title(0), t.get_title(1)] == ['Set5', 'Set14']\n"
+            "n = w.IntSlider(value=1)\n"
+            "img = display.figure_widget(lambda n: plt.subplots(figsize=(1 + n, 1))[0], {'n': n})\n"
+            "before = bytes(img.value); n.value = 2\n"
+            "assert before[:4] == b'\\x89PNG' and bytes(img.value) != before\n")
+    r = subprocess.run([str(colab_python), "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+
+
 @pytest.mark.needs_data
-def test_chapters_run_like_on_colab(installed_wheel, tmp_path, data_dir):
-    pytest.importorskip("nbclient")
+def test_chapters_run_like_on_colab(colab_python, tmp_path, data_dir):
+    _install_wheel(colab_python, tmp_path / "wheel")
+    site = subprocess.run([str(colab_python), "-c", "import srgan_lib, pathlib; "
+                           "print(pathlib.Path(srgan_lib.__file__).resolve().parent)"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300).stdout.strip()
+    assert site and not Path(site).is_relative_to(ROOT), site
     work = tmp_path / "colab"
     work.mkdir()
     copies = [shutil.copy(nb, work / nb.name) for nb in NOTEBOOKS]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SRGAN_BOOK")}
-    env.update(PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "colab"), str(installed_wheel)]),
-               SRGAN_MODE="smoke", MPLBACKEND="module://matplotlib_inline.backend_inline",
-               HOME=str(tmp_path / "home"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SRGAN_BOOK") and k != "MPLBACKEND"}
+    env.update(PYTHONPATH=str(ROOT / "tests" / "colab"), SRGAN_MODE="smoke", HOME=str(tmp_path / "home"),
+               PYDEVD_DISABLE_FILE_VALIDATION="1")
     out = tmp_path / "report.json"
-    r = subprocess.run([sys.executable, str(ROOT / "tests" / "colab" / "run_notebooks.py"), str(out),
+    r = subprocess.run([str(colab_python), str(ROOT / "tests" / "colab" / "run_notebooks.py"), str(out),
                         *map(str, copies)], cwd=work, env=env, capture_output=True, text=True, timeout=3600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     report = json.loads(out.read_text())
@@ -57,5 +137,7 @@ def test_chapters_run_like_on_colab(installed_wheel, tmp_path, data_dir):
         text = "\n".join(rep["outputs"])
         raw = RAW_MYST.search(text)
         assert raw is None, f"{name} prints raw MyST markup: {text[max(0, raw.start() - 80):raw.end() + 80]!r}"
-        assert f"from {installed_wheel.resolve()}" in text or f"from {installed_wheel}" in text, \
-            f"{name}: the runtime cell does not report the installed wheel ({installed_wheel}) as srgan_lib's home"
+        assert f"imported from {site}" in text, \
+            f"{name}: the runtime cell does not report the installed wheel ({site}) as srgan_lib's home"
+        assert rep["longest_wait"] < MAX_WAIT_S, \
+            f"{name}: cell {rep['waiting_cell']} started {rep['longest_wait']:.0f} s after the cell before it ended"

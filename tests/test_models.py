@@ -124,6 +124,20 @@ def test_pixel_shuffle_matches_numpy(r):
 
 
 @pytest.mark.backend
+def test_pixel_shuffle_in_a_compiled_model_with_unknown_sizes_equals_depth_to_space():
+    import keras
+
+    if not hasattr(keras.ops, "depth_to_space"):
+        pytest.skip(f"keras.ops.depth_to_space arrived in Keras 3.14 (this is {keras.__version__})")
+    inp = keras.Input((None, None, 12))
+    model = keras.Model(inp, _models().PixelShuffle(2)(inp))
+    x = np.random.default_rng(5).normal(size=(3, 5, 7, 12)).astype("float32")
+    y = model.predict(x, verbose=0)  # traced with unknown batch, height and width
+    expected = keras.ops.convert_to_numpy(keras.ops.depth_to_space(x, 2, data_format="channels_last"))
+    np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.backend
 def test_discriminator_outputs():
     m = _models()
     rng = np.random.default_rng(3)

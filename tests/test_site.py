@@ -23,7 +23,36 @@ SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 PAGES = ["book/01_degradation.html", "book/06_evaluation.html", "book/02_srresnet.html",
          "book/03_perceptual_loss.html", "book/04_discriminator.html", "book/05_gan_training.html",
-         "book/intro.html"]
+         "book/07_after_srgan.html", "book/intro.html", "book/reproduction.html", "book/from_the_blog.html",
+         "book/notation.html", "book/bibliography.html"]
+# What a rendered page may not show (issue #20): elements wider than the text column (cut off, or only seen by
+# scrolling sideways), the same image twice, a returned string echoed as its repr, build-machine paths.
+LAYOUT_JS = r"""(() => {
+  const col = (document.querySelector('article') || document.querySelector('main')).getBoundingClientRect();
+  const out = [];
+  if (document.documentElement.scrollWidth > document.documentElement.clientWidth + 1)
+    out.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + ' px');
+  const sel = 'article pre, article table, article mjx-container[display="true"], article img, article figure, ' +
+              'article .cell_output, article div.highlight';
+  for (const el of document.querySelectorAll(sel)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0) continue;
+    const what = el.tagName.toLowerCase() + ' "' + (el.textContent || el.getAttribute('src') || '').trim().slice(0, 70) + '"';
+    if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0)
+      out.push(what + ': content ' + el.scrollWidth + ' px in a box of ' + el.clientWidth + ' px');
+    else if (r.right > col.right + 2 || r.left < col.left - 2)
+      out.push(what + ': ' + Math.round(r.left) + '..' + Math.round(r.right) + ' px, outside the column ' +
+               Math.round(col.left) + '..' + Math.round(col.right));
+  }
+  return out;
+})()"""
+CONTENT_JS = r"""(() => {
+  const imgs = Array.from(document.querySelectorAll('article img')).map(i => i.getAttribute('src'))
+    .filter(s => s && !s.startsWith('http'));
+  const reprs = Array.from(document.querySelectorAll('article .cell_output pre, article .output pre'))
+    .map(p => p.textContent.trim()).filter(t => /^['"]/.test(t)).map(t => t.slice(0, 80));
+  return {imgs: imgs, reprs: reprs, text: document.body.innerText};
+})()"""
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +124,15 @@ def test_page_renders(browser, rel):
     if rel.startswith("book/0"):
         n_fig = cdp.js("document.querySelectorAll('figure img, .cell_output img').length")
         assert n_fig > 0, f"no figures on {rel}"
+    # Nothing cut off or scrolling sideways at 1,280 px; no repeated figure, echoed repr or build path.
+    overflow = cdp.js(LAYOUT_JS)
+    assert not overflow, f"{rel} at 1,280 px:\n" + "\n".join(overflow)
+    content = cdp.js(CONTENT_JS)
+    repeated = sorted({s for s in content["imgs"] if content["imgs"].count(s) > 1})
+    assert not repeated, f"{rel} shows the same image twice: {repeated}"
+    assert not content["reprs"], f"{rel} echoes returned strings as reprs: {content['reprs']}"
+    for path in {str(ROOT), str(Path.home()), "site-packages", "/tmp/"}:
+        assert path not in content["text"], f"{rel} shows a path of the build machine: {path}"
     # Screenshot (full page) for the CI artefacts.
     height = min(int(cdp.js("document.documentElement.scrollHeight")), 12000)
     cdp.call("Emulation.setDeviceMetricsOverride", width=1280, height=height, deviceScaleFactor=1, mobile=False)

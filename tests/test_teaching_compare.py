@@ -32,8 +32,10 @@ def test_variant_status_follows_the_shipped_models(monkeypatch):
     assert {"srresnet-mse", "srgan-vgg54"} <= set(available)  # the generators this repository ships
     monkeypatch.setattr(weights, "shipped_models", lambda: {})
     available, missing = compare.variant_status()
-    assert available == ["bicubic", "hr"] and list(missing) == ["srresnet-mse", "srgan-mse", "srgan-vgg22",
-                                                                "srgan-vgg54"]
+    assert available == ["bicubic", "hr"] and list(missing) == ["srresnet-mse", "srresnet-vgg22", "srgan-mse",
+                                                                "srgan-vgg22", "srgan-vgg54"]
+    from srgan_lib.teaching import paper_tables  # one list of the paper's variants for every chapter
+    assert compare.VARIANTS == ("bicubic", *paper_tables.TABLE1_VARIANTS, "hr")
 
 
 def test_comparison_validates_its_input():
@@ -133,7 +135,8 @@ def test_grid_figure_and_difference_scale(small, vgg_weights):
     assert vmax == pytest.approx(max(1.0, np.percentile(panels[0].difference, 99)))
     image = fig.axes[2].get_images()[0]  # the difference row shares one colour scale
     assert image.get_clim() == (0.0, pytest.approx(vmax))
-    assert fig.axes[3].get_images()[0].get_clim() == (0.0, pytest.approx(vmax))
+    # HR's own difference is 0 everywhere: no black panel, a note that HR is the reference
+    assert fig.axes[3].get_images() == [] and "HR is the reference" in fig.axes[3].texts[0].get_text()
     plt.close(fig)
     fig = c.figure("bird", 40, 40, 48, variants=["bicubic"], view="difference", difference_max=20)
     assert fig.axes[0].get_images()[0].get_clim() == (0.0, 20.0)

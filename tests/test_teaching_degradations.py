@@ -196,3 +196,8 @@ def test_widget_builds(rng):
     pick.value = "flattest"
     want = G.texture_box(img[:48], crop.value, 4, "flattest")[:2]
     assert (top.value, left.value) == want
+    picture = box.children[3]  # an ipywidgets.Image holding the figure as a PNG
+    before = bytes(picture.value)
+    assert before.startswith(b"\x89PNG")
+    image.value = "x"
+    assert bytes(picture.value).startswith(b"\x89PNG") and bytes(picture.value) != before

@@ -42,6 +42,24 @@ def test_psnr_mos_figure_draws_one_panel_per_source():
         mos_demo.psnr_mos_figure([])
 
 
+def test_psnr_and_paper_mos_figure_keeps_measured_psnr_off_any_mos_axis():
+    import matplotlib.pyplot as plt
+    fig = mos_demo.psnr_and_paper_mos_figure(
+        {"bicubic": 26.0, "SRGAN-VGG54": 25.3, "HR": float("inf")}, {"bicubic": 26.02},
+        ("paper", {"Set14": [("bicubic", 26.02, 1.80), ("SRGAN-VGG54", 26.02, 3.72)]}),
+        dataset="Set14", annotate={"SRGAN-VGG54"})
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_yticklabels()] == ["bicubic", "SRGAN-VGG54"]  # HR: no PSNR
+    ours, paper = left.get_lines()
+    assert list(ours.get_xdata()) == [26.0, 25.3] and list(ours.get_ydata()) == [1, 0]
+    assert list(paper.get_xdata()) == [26.02] and list(paper.get_ydata()) == [1]
+    assert "MOS" not in left.get_ylabel() and "no opinion scores" in left.get_title()
+    assert "MOS" in right.get_ylabel() and [t.get_text() for t in right.texts] == ["SRGAN-VGG54"]
+    plt.close(fig)
+    with pytest.raises(UserError, match="finite measured PSNR"):
+        mos_demo.psnr_and_paper_mos_figure({"HR": float("inf")}, {}, ("paper", {}), dataset="Set14")
+
+
 def test_find_test_either_order(study):
     files = mos.simulate_ratings(study, raters=3, seed=0, true_means=MEANS)
     report = mos.aggregate(study, files)

@@ -28,6 +28,36 @@ def test_describe_names_backend_versions_and_where_the_library_comes_from():
     assert info["srgan_lib_path"] in text
 
 
+def test_the_site_shows_versions_and_mode_but_no_paths_or_devices(monkeypatch):
+    info = {"backend": "tensorflow", "keras": "3.15.1", "tensorflow": "2.21.0", "jax": None,
+            "accelerators": [], "colab": False, "srgan_lib": "0.1.0", "srgan_lib_path": "/build/machine/x"}
+    monkeypatch.setenv("SRGAN_BOOK_BUILD", "1")
+    text = runtime.format_description(info, mode="smoke")
+    assert text.splitlines() == [
+        "This page was executed with Keras 3.15.1 on tensorflow, TensorFlow 2.21.0, srgan_lib 0.1.0.",
+        f"mode: smoke ({runtime.MODES['smoke']})"]
+    monkeypatch.delenv("SRGAN_BOOK_BUILD")
+    live = runtime.format_description(info, mode="smoke")
+    assert "/build/machine/x" in live and "accelerators: none (CPU only)" in live and "mode: smoke" in live
+
+
+def test_resolve_mode(monkeypatch):
+    monkeypatch.delenv("SRGAN_MODE", raising=False)
+    assert runtime.resolve_mode("auto") == "smoke"  # not on Colab
+    assert runtime.resolve_mode("full") == "full"
+    monkeypatch.setattr(runtime, "on_colab", lambda: True)
+    monkeypatch.setattr(runtime, "_accelerators", lambda backend: ["gpu:0 (Tesla T4)"])
+    assert runtime.resolve_mode("auto") == "demo"
+    monkeypatch.setattr(runtime, "_accelerators", lambda backend: [])
+    assert runtime.resolve_mode("auto") == "smoke"
+    monkeypatch.setenv("SRGAN_MODE", "smoke")  # the book build and CI
+    monkeypatch.setattr(runtime, "_accelerators", lambda backend: ["gpu:0"])
+    assert runtime.resolve_mode("auto") == "smoke" and runtime.resolve_mode("full") == "smoke"
+    monkeypatch.setenv("SRGAN_MODE", "fast")
+    with pytest.raises(UserError, match="MODE must be one of"):
+        runtime.resolve_mode("auto")
+
+
 def test_format_description_warns_without_accelerator():
     info = {"backend": "jax", "keras": "3", "tensorflow": None, "jax": "0.1", "accelerators": [],
             "colab": True, "srgan_lib": "0", "srgan_lib_path": "/x"}

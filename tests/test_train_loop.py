@@ -170,3 +170,16 @@ def test_vgg_weights_are_recorded_and_checked_on_resume(tmp_path, monkeypatch):
     # The divisor is part of the run: another one is another run.
     with pytest.raises(errors.UserError, match=r"vgg_scale: 12\.75 -> 10\.0"):
         run_dir.RunFolder.open(config.TrainConfig(**{**cfg.__dict__, "vgg_scale": 10.0}), run, **quiet)
+
+
+def test_step_rate_is_steady_when_results_are_read_in_bursts():
+    """Blocks of 10 steps take 10 s each; with two in flight, their results may be read back to back
+    (a dispatch that computes before returning).  The rate must stay 1 step/s, never one burst's 0.001 s."""
+    from srgan_lib.train.session import StepRate
+
+    rate = StepRate(in_flight=2)
+    got = [rate.read(t, 10) for t in (20.0, 20.001, 40.0, 40.001, 60.0, 60.001)]
+    assert got[:2] == [None, None]
+    assert got[2:] == pytest.approx([1.0, 1.0, 1.0, 1.0], rel=1e-3)
+    steady = StepRate(in_flight=2)  # evenly spaced reads
+    assert [steady.read(t, 5) for t in (1.0, 2.0, 3.0, 4.0)] == [None, None, 5.0, 5.0]

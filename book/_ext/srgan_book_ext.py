@@ -6,7 +6,9 @@
 2. The Colab badge and the Colab install cell of every notebook must point at ``repository.url`` of
    _config.yml (the one place the URL is set).  A mismatch is a Sphinx warning, i.e. an error under ``-W``.
    The check itself lives in scripts/check_notebooks.py (also run by tests/test_notebooks.py).
-3. Offline MathJax: when a local MathJax 3 ``es5`` folder is found ($SRGAN_MATHJAX_DIR, or the npm cache
+3. Layout: ``static/srgan-book.css`` (code that wraps instead of scrolling, tables that fit the column) and
+   ``static/srgan-book.js`` (a table wider than the column is set in a smaller font) are added to every page.
+4. Offline MathJax: when a local MathJax 3 ``es5`` folder is found ($SRGAN_MATHJAX_DIR, or the npm cache
    that scripts/build_book.sh fills, ~/.cache/srgan-lib/mathjax/node_modules/mathjax/es5), the site uses
    a copy of it (``_static/mathjax/``) instead of the CDN, so the math renders without a network.
 """
@@ -44,6 +46,7 @@ def _load_checker():
 
 def _config_inited(app, config):
     os.environ["SRGAN_BOOK_BUILD"] = "1"
+    config.html_static_path = list(config.html_static_path) + [str(Path(__file__).parent / "static")]
     mj = find_mathjax()
     if mj is not None and os.environ.get("SRGAN_BOOK_CDN_MATHJAX") != "1":
         config.mathjax_path = f"mathjax/{MATHJAX_ENTRY}"  # relative to _static/
@@ -107,5 +110,7 @@ def setup(app):
     # pydata-sphinx-theme logs "Got invalid theme mode" on a first visit (empty localStorage): give it one.
     app.add_js_file(None, body='document.documentElement.dataset.mode = document.documentElement.dataset.mode || "auto";',
                     priority=1)
+    app.add_css_file("srgan-book.css")
+    app.add_js_file("srgan-book.js")
     app.connect("build-finished", _build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

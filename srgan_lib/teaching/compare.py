@@ -30,14 +30,16 @@ import numpy as np
 from srgan_lib import evaluate, metrics, weights
 from srgan_lib.degrade import degrade, modcrop
 from srgan_lib.errors import UserError
+from srgan_lib.teaching.paper_tables import TABLE1_VARIANTS
 
 __all__ = ["VARIANTS", "LABELS", "BASELINES", "MIN_CROP", "variant_status", "Panel", "Comparison",
            "grid_figure", "widget", "rank_losses", "format_ranking"]
 
-#: the paper's variants, in the order of its Table 1, framed by the bicubic baseline and HR
-VARIANTS = ("bicubic", "srresnet-mse", "srgan-mse", "srgan-vgg22", "srgan-vgg54", "hr")
-LABELS = {"bicubic": "bicubic", "srresnet-mse": "SRResNet-MSE", "srgan-mse": "SRGAN-MSE",
-          "srgan-vgg22": "SRGAN-VGG22", "srgan-vgg54": "SRGAN-VGG54", "hr": "HR"}
+#: the paper's five variants, in the order of its Table 1, framed by the bicubic baseline and HR (the one
+#: list every chapter compares; the variants without shipped weights are reported as missing)
+VARIANTS = ("bicubic", *TABLE1_VARIANTS, "hr")
+LABELS = {"bicubic": "bicubic", "srresnet-mse": "SRResNet-MSE", "srresnet-vgg22": "SRResNet-VGG22",
+          "srgan-mse": "SRGAN-MSE", "srgan-vgg22": "SRGAN-VGG22", "srgan-vgg54": "SRGAN-VGG54", "hr": "HR"}
 #: variants that need no weights
 BASELINES = ("bicubic", "hr")
 #: smallest crop side: phi_5,4 has 1/16 of the resolution (and SSIM needs 11x11)
@@ -212,6 +214,9 @@ def grid_figure(comparison: Comparison, crops, variants=None, view: str = "image
                 if kind == "image":
                     ax.imshow(p.image, interpolation="nearest")
                     ax.set_title(p.title() if j else f"{crop[0]}: {p.title()}", fontsize=7)
+                elif p.variant == "hr":  # the reference itself: its difference is 0 everywhere
+                    ax.text(0.5, 0.5, "HR is the reference:\n|Y - Y_HR| = 0", ha="center", va="center",
+                            fontsize=7, transform=ax.transAxes)
                 else:
                     ax.imshow(p.difference, cmap="gray", vmin=0.0, vmax=vmax, interpolation="nearest")
                     ax.set_title(f"{p.label}: |Y - Y_HR|, 0-{vmax:.0f}", fontsize=7)
@@ -227,8 +232,8 @@ def widget(comparison: Comparison, size: int = 96):
     around :meth:`Comparison.figure`; returns the ``ipywidgets.VBox`` to display.  Missing variants
     are listed above the controls."""
     import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import display
+
+    from srgan_lib.teaching.display import figure_widget
 
     first = comparison.names[0]
     h, wd = comparison.images[first].shape[:2]
@@ -246,13 +251,11 @@ def widget(comparison: Comparison, size: int = 96):
 
     image.observe(on_image, names="value")
 
-    def show(image, top, left, crop, variants, view):
-        fig = comparison.figure(image, top, left, crop, variants=list(variants), view=view)
-        display(fig)
-        plt.close(fig)
+    def draw(image, top, left, crop, variants, view):
+        return comparison.figure(image, top, left, crop, variants=list(variants), view=view)
 
-    out = w.interactive_output(show, {"image": image, "top": top, "left": left, "crop": crop,
-                                      "variants": variants, "view": view})
+    out = figure_widget(draw, {"image": image, "top": top, "left": left, "crop": crop,
+                               "variants": variants, "view": view})
     missing = ", ".join(f"{v} ({why})" for v, why in comparison.missing.items())
     header = w.HTML(f"<b>Not available:</b> {missing}" if missing else "All variants are available.")
     return w.VBox([header, w.HBox([image, crop, view]), w.HBox([top, left, variants]), out])

@@ -519,8 +519,8 @@ def widget(study: MismatchStudy, size: int = 64):
     or any position and size) around :func:`crop_figure`, which compares the chosen
     degradation with ``trained_on``; returns the ``ipywidgets.VBox`` to display."""
     import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import display
+
+    from srgan_lib.teaching.display import figure_widget
 
     s = study.scale
     image = w.Dropdown(options=study.names, value=study.names[0], description="image")
@@ -546,13 +546,9 @@ def widget(study: MismatchStudy, size: int = 64):
         control.observe(place, names="value")
     place()
 
-    def show(image, kind, top, left, crop):
-        fig = crop_figure(study, image, (top, left, crop),
-                          kinds=[study.trained_on, kind])
-        display(fig)
-        plt.close(fig)
+    def draw(image, kind, top, left, crop):
+        return crop_figure(study, image, (top, left, crop), kinds=[study.trained_on, kind])
 
-    out = w.interactive_output(show, {"image": image, "kind": kind, "top": top,
-                                      "left": left, "crop": crop})
+    out = figure_widget(draw, {"image": image, "kind": kind, "top": top, "left": left, "crop": crop})
     controls = [w.HBox([image, kind]), w.HBox([pick, crop]), w.HBox([top, left])]
     return w.VBox(controls + [out])

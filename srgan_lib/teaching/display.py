@@ -4,13 +4,18 @@ The book's pages are notebooks.  Colab renders plain Jupyter markdown; the site 
 MyST.  Everything a cell displays is therefore plain markdown -- GitHub tables, blockquotes, fenced code
 -- which both render, and never MyST-only markup (roles, directives, glue).
 
-* :func:`markdown_table` / :func:`show_table`: a table, displayed once (never printed and rendered);
+* :func:`markdown_table` / :func:`show_table`: a table, displayed once (never printed and rendered).  The
+  ``show_*`` functions and :func:`note` display and return None, so that a cell ending in one of them
+  does not also echo the markdown as a string;
 * :func:`note`: a highlighted remark (a blockquote with a bold label) -- the portable admonition;
 * :func:`show_source`: the source of a library object, so the model code a learner came for is on the
   page while the library stays its single source;
 * :func:`show_figure`: display a matplotlib figure once and close it;
 * :func:`live_widgets`: ``ipywidgets`` in a live kernel, ``None`` while the book build executes the
-  notebook (the chapter then draws the widget's static fallback).
+  notebook (the chapter then draws the widget's static fallback);
+* :func:`figure_widget`: a matplotlib figure that redraws when controls change, as an ``ipywidgets.Image``
+  (no ``Output`` widget, which can hold up a kernel that runs headless), and :func:`tabs`, titled tabs
+  that work under ipywidgets 7 (Colab) and 8.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ import os
 import textwrap
 
 __all__ = ["markdown_table", "show_table", "note", "show_source", "source_of", "show_figure", "live_widgets",
-           "BUILD_ENV"]
+           "figure_png", "figure_widget", "tabs", "BUILD_ENV"]
 
 #: set to "1" by the book build (book/_ext/srgan_book_ext.py) while it executes the notebooks
 BUILD_ENV = "SRGAN_BOOK_BUILD"
@@ -51,22 +56,19 @@ def markdown_table(header, rows, align=None) -> str:
     return "\n".join(lines)
 
 
-def show_table(header, rows, align=None, caption: str | None = None) -> str:
-    """Display :func:`markdown_table` (with an italic caption line above it) and return its markdown."""
+def show_table(header, rows, align=None, caption: str | None = None) -> None:
+    """Display :func:`markdown_table`, with an italic caption line above it."""
     text = markdown_table(header, rows, align)
     if caption:
         text = f"*{caption}*\n\n{text}"
     _display_markdown(text)
-    return text
 
 
-def note(text: str, label: str = "Note") -> str:
-    """Display ``text`` (markdown) as a blockquote headed by a bold ``label``; return the markdown."""
+def note(text: str, label: str = "Note") -> None:
+    """Display ``text`` (markdown) as a blockquote headed by a bold ``label``."""
     body = textwrap.dedent(text).strip().splitlines() or [""]
     body[0] = f"**{label}.** {body[0]}"
-    out = "\n".join("> " + line if line.strip() else ">" for line in body)
-    _display_markdown(out)
-    return out
+    _display_markdown("\n".join("> " + line if line.strip() else ">" for line in body))
 
 
 def source_of(obj) -> str:
@@ -74,13 +76,11 @@ def source_of(obj) -> str:
     return textwrap.dedent(inspect.getsource(obj)).rstrip() + "\n"
 
 
-def show_source(obj, title: str | None = None) -> str:
-    """Display the source of ``obj`` as a fenced Python block, headed by where it lives; return it."""
+def show_source(obj, title: str | None = None) -> None:
+    """Display the source of ``obj`` as a fenced Python block, headed by where it lives."""
     module = inspect.getmodule(obj)
     where = title or f"`{module.__name__}.{getattr(obj, '__qualname__', getattr(obj, '__name__', '?'))}`"
-    text = f"{where}:\n\n```python\n{source_of(obj)}```"
-    _display_markdown(text)
-    return text
+    _display_markdown(f"{where}:\n\n```python\n{source_of(obj)}```")
 
 
 def show_figure(fig) -> None:
@@ -105,3 +105,49 @@ def live_widgets():
     except ImportError:
         return None
     return ipywidgets
+
+
+def figure_png(fig, dpi: int = 100) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def figure_widget(draw, controls: dict):
+    """An ``ipywidgets.Image`` showing ``draw(**values)`` (a matplotlib figure) for the current values of
+    ``controls`` (``{argument name: widget}``), redrawn whenever one of them changes.
+
+    The figure travels as a PNG in the widget's state.  Unlike ``ipywidgets.interactive_output``, no
+    ``Output`` widget captures display messages, so executing the cell without a front end (nbconvert,
+    Jupyter Book, CI) cannot hold the kernel's client up waiting for them; and it looks the same under
+    ipywidgets 7 and 8.
+    """
+    import ipywidgets as w
+
+    image = w.Image(format="png")
+
+    def redraw(*_):
+        image.value = figure_png(draw(**{name: c.value for name, c in controls.items()}))
+
+    for c in controls.values():
+        c.observe(redraw, names="value")
+    redraw()
+    return image
+
+
+def tabs(children, titles):
+    """An ``ipywidgets.Tab`` of ``children`` titled ``titles``, under ipywidgets 7 and 8 alike (8 has a
+    ``titles`` trait, 7 only ``set_title``, which 8 keeps)."""
+    import ipywidgets as w
+
+    tab = w.Tab(children=list(children))
+    for i, title in enumerate(titles):
+        tab.set_title(i, str(title))
+    return tab
+

@@ -6,6 +6,9 @@ tables (:func:`srgan_lib.teaching.paper_tables.paper_means`).
 
 * :func:`psnr_mos_figure` draws PSNR (x) against MOS (y), one panel per source: it shows the
   inversion the paper reports (Table 2: the highest PSNR is not the highest MOS).
+* :func:`psnr_and_paper_mos_figure` puts measured PSNRs, which have no MOS, on a PSNR axis of their
+  own beside the paper's PSNR-MOS plane, so that no measured number is ever drawn against a
+  simulated opinion.
 * :func:`significance_by_raters` repeats a simulated study with ``n`` raters many times and counts
   how often the paired test of two methods (Wilcoxon signed-rank, Holm, as
   :func:`srgan_lib.mos.aggregate` computes it) is significant: the power of the design, and the
@@ -22,7 +25,7 @@ import numpy as np
 
 from srgan_lib.errors import UserError
 
-__all__ = ["psnr_mos_figure", "find_test", "significance_by_raters"]
+__all__ = ["psnr_mos_figure", "psnr_and_paper_mos_figure", "find_test", "significance_by_raters"]
 
 
 def psnr_mos_figure(panels, panel_size: float = 4.2, fontsize: int = 8, annotate=None):
@@ -39,32 +42,68 @@ def psnr_mos_figure(panels, panel_size: float = 4.2, fontsize: int = 8, annotate
     if not panels:
         raise UserError("psnr_mos_figure needs at least one (title, series) panel")
     fig, axes = plt.subplots(1, len(panels), figsize=(panel_size * len(panels) + 0.6, panel_size), squeeze=False)
-    markers = "osD^v<>"
     for ax, (title, series) in zip(axes[0], panels):
-        off_axis = []
-        for k, (name, points) in enumerate(series.items()):
-            pts = [p for p in points if math.isfinite(p[1])]
-            where = f" ({name})" if len(series) > 1 else ""
-            off_axis += [f"{p[0]}{where} {p[2]:.2f}" for p in points if not math.isfinite(p[1])]
-            if not pts:
-                continue
-            x = np.array([p[1] for p in pts], dtype=float)
-            y = np.array([p[2] for p in pts], dtype=float)
-            if all(len(p) >= 5 for p in pts):
-                err = np.array([[p[2] - p[3] for p in pts], [p[4] - p[2] for p in pts]], dtype=float)
-                ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt=markers[k % len(markers)], capsize=3, label=name)
-            else:
-                ax.plot(x, y, markers[k % len(markers)], label=name)
-            for p in pts if annotate is None else [p for p in pts if p[0] in annotate]:
-                ax.annotate(str(p[0]), (p[1], p[2]), textcoords="offset points", xytext=(4, 4), fontsize=fontsize)
-        ax.set_xlabel("PSNR (dB, Y, 4-px border)")
-        ax.set_ylabel("MOS (1 bad ... 5 excellent)")
-        ax.set_ylim(0.8, 5.2)
-        ax.grid(alpha=0.3)
-        ax.set_title(title + (f"\n(off the axis, PSNR ∞: {', '.join(off_axis)})" if off_axis else ""),
-                     fontsize=fontsize + 1)
-        if len(series) > 1:
-            ax.legend(fontsize=fontsize)
+        _psnr_mos_panel(ax, title, series, fontsize, annotate)
+    fig.tight_layout()
+    return fig
+
+
+def _psnr_mos_panel(ax, title, series, fontsize, annotate):
+    markers = "osD^v<>"
+    off_axis = []
+    for k, (name, points) in enumerate(series.items()):
+        pts = [p for p in points if math.isfinite(p[1])]
+        where = f" ({name})" if len(series) > 1 else ""
+        off_axis += [f"{p[0]}{where} {p[2]:.2f}" for p in points if not math.isfinite(p[1])]
+        if not pts:
+            continue
+        x = np.array([p[1] for p in pts], dtype=float)
+        y = np.array([p[2] for p in pts], dtype=float)
+        if all(len(p) >= 5 for p in pts):
+            err = np.array([[p[2] - p[3] for p in pts], [p[4] - p[2] for p in pts]], dtype=float)
+            ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt=markers[k % len(markers)], capsize=3, label=name)
+        else:
+            ax.plot(x, y, markers[k % len(markers)], label=name)
+        for p in pts if annotate is None else [p for p in pts if p[0] in annotate]:
+            ax.annotate(str(p[0]), (p[1], p[2]), textcoords="offset points", xytext=(4, 4), fontsize=fontsize)
+    ax.set_xlabel("PSNR (dB, Y, 4-px border)")
+    ax.set_ylabel("MOS (1 bad ... 5 excellent)")
+    ax.set_ylim(0.8, 5.2)
+    ax.grid(alpha=0.3)
+    ax.set_title(title + (f"\n(off the axis, PSNR ∞: {', '.join(off_axis)})" if off_axis else ""),
+                 fontsize=fontsize + 1)
+    if len(series) > 1:
+        ax.legend(fontsize=fontsize)
+
+
+def psnr_and_paper_mos_figure(measured: dict, paper_psnr: dict, paper_panel: tuple, *, dataset: str,
+                              panel_size: float = 4.2, fontsize: int = 8, annotate=None):
+    """Two panels: PSNR only, ours beside the paper's (left), and the paper's PSNR against MOS (right).
+
+    ``measured`` and ``paper_psnr`` map a method's label to its PSNR on ``dataset``.  The left panel has
+    one row per finite value of ``measured`` (ours: filled circles; the paper's, where it has the
+    method: open squares) on a PSNR axis and no MOS axis, because no opinion of our models was
+    measured.  ``paper_panel`` is a ``(title, series)`` pair as in :func:`psnr_mos_figure`, drawn on the
+    right.  Returns the ``Figure``.
+    """
+    import matplotlib.pyplot as plt
+
+    labels = [k for k, v in measured.items() if math.isfinite(v)]
+    if not labels:
+        raise UserError("psnr_and_paper_mos_figure needs at least one finite measured PSNR")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(2 * panel_size + 0.6, panel_size))
+    rows = np.arange(len(labels))[::-1]
+    left.plot([measured[k] for k in labels], rows, "o", label="ours (measured)")
+    known = [(r, paper_psnr[k]) for r, k in zip(rows, labels) if k in paper_psnr]
+    if known:
+        left.plot([v for _, v in known], [r for r, _ in known], "s", mfc="none", label="paper (Table 2)")
+    left.set_yticks(rows, labels, fontsize=fontsize)
+    left.set_ylim(-0.7, len(labels) - 0.3)
+    left.set_xlabel(f"PSNR on {dataset} (dB, Y, 4-px border)")
+    left.grid(axis="x", alpha=0.3)
+    left.legend(fontsize=fontsize)
+    left.set_title("our models: PSNR only\n(no opinion scores of them exist)", fontsize=fontsize + 1)
+    _psnr_mos_panel(right, *paper_panel, fontsize, annotate)
     fig.tight_layout()
     return fig
 

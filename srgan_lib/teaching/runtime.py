@@ -22,16 +22,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["MODES", "check_mode", "on_colab", "drive_root", "book_root", "describe", "format_description",
-           "prepare_data", "run_dir"]
+__all__ = ["MODES", "MODE_ENV", "check_mode", "resolve_mode", "on_colab", "drive_root", "book_root", "describe",
+           "format_description", "prepare_data", "run_dir"]
 
 #: what each value of ``MODE`` means in every chapter
 MODES = {
-    "smoke": "seconds on a CPU: the mechanics, and inference with the shipped trained generators "
-             "(what the book build and CI run)",
+    "smoke": "a minute or two per chapter on a CPU: the mechanics, and inference with the shipped "
+             "trained generators (what the site shows and CI runs)",
     "demo": "minutes on a Colab GPU: short fine-tuning runs that start from the shipped generators",
     "full": "the paper's recipe (hours to days on a GPU), checkpointed and resumable",
 }
+
+#: set by the book build and CI (``smoke``); it overrides the mode a chapter's form picks
+MODE_ENV = "SRGAN_MODE"
 
 DRIVE_MOUNT = Path("/content/drive/MyDrive")
 BOOK_FOLDER = "srgan-book"
@@ -44,6 +47,22 @@ def check_mode(mode: str) -> str:
     if mode not in MODES:
         raise UserError(f"MODE must be one of {', '.join(MODES)} (got {mode!r})")
     return mode
+
+
+def resolve_mode(mode: str = "auto") -> str:
+    """The mode a chapter runs in: ``$SRGAN_MODE`` when set (the book build and CI set ``smoke``);
+    otherwise ``mode``, where ``"auto"`` means ``demo`` on Colab with a GPU and ``smoke`` anywhere
+    else.  An unknown mode is a one-line :class:`~srgan_lib.errors.UserError`."""
+    forced = os.environ.get(MODE_ENV)
+    if forced:
+        return check_mode(forced)
+    if mode == "auto":
+        if not on_colab():
+            return "smoke"
+        import keras
+
+        return "demo" if _accelerators(keras.backend.backend()) else "smoke"
+    return check_mode(mode)
 
 
 def on_colab() -> bool:
@@ -106,15 +125,27 @@ def describe() -> dict:
     }
 
 
-def format_description(info: dict | None = None) -> str:
-    """:func:`describe` as a few lines of text, with a warning when no accelerator is visible."""
+def format_description(info: dict | None = None, *, mode: str | None = None) -> str:
+    """:func:`describe` (and ``mode``) as a few lines of text.
+
+    In a live kernel: versions, the accelerators (with a warning when there is none), and where
+    ``srgan_lib`` was imported from, which is what a reader on Colab needs to check.  While the book
+    build executes the chapter (``$SRGAN_BOOK_BUILD`` = 1), only the versions and the mode: the
+    build machine's paths and devices mean nothing to a reader of the site.
+    """
+    from srgan_lib.teaching.display import BUILD_ENV
+
     info = describe() if info is None else info
-    lines = [
-        f"Keras {info['keras']} on {info['backend']}"
-        + "".join(f", {name} {info[name]}" for name in ("tensorflow", "jax") if info.get(name)),
-        f"accelerators: {', '.join(info['accelerators']) or 'none (CPU only)'}",
-        f"srgan_lib {info['srgan_lib']} from {info['srgan_lib_path']}",
-    ]
+    names = {"tensorflow": "TensorFlow", "jax": "JAX"}
+    versions = (f"Keras {info['keras']} on {info['backend']}"
+                + "".join(f", {label} {info[name]}" for name, label in names.items() if info.get(name))
+                + f", srgan_lib {info['srgan_lib']}")
+    mode_line = [f"mode: {mode} ({MODES[mode]})"] if mode else []
+    if os.environ.get(BUILD_ENV) == "1":
+        return "\n".join([f"This page was executed with {versions}."] + mode_line)
+    lines = [versions,
+             f"accelerators: {', '.join(info['accelerators']) or 'none (CPU only)'}",
+             f"srgan_lib imported from {info['srgan_lib_path']}"] + mode_line
     if not info["accelerators"]:
         lines.append("note: no GPU. smoke mode runs fine on a CPU; demo and full mode need a GPU "
                      "(on Colab: Runtime > Change runtime type > GPU).")

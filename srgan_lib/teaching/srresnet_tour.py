@@ -1,7 +1,7 @@
 """A guided tour of the SRResNet generator (chapter 2): what each part computes and costs.
 
 * :func:`pixel_shuffle_reference` / :func:`pixel_shuffle_torch_order`: the pixel shuffle written
-  as explicit loops, in the ordering of ``keras.ops.depth_to_space`` (what
+  as explicit loops, in the ordering of TensorFlow's ``depth_to_space`` (what
   :class:`srgan_lib.models.PixelShuffle` uses) and in PyTorch's ``nn.PixelShuffle`` ordering;
 * :func:`seed_generator`: the seed blog's Keras generator, layer for layer (Conv-ReLU-BN blocks,
   BN momentum 0.8, ``deconv2d`` = Conv2D(256) -> UpSampling2D -> ReLU), named like

@@ -129,6 +129,27 @@ def train(cfg: TrainConfig, out, resume: bool | None = None, images=None, verbos
         return _run(folder, cfg, trainer, _patch_sequence(cfg, images), start, verbose, echo, summary)
 
 
+class StepRate:
+    """Steps per second of the training loop, measured where it can be: at the reads of block results.
+
+    The first block (which includes compilation) is left out.  With ``in_flight`` blocks dispatched ahead,
+    reads can come in bursts -- on a backend whose dispatch computes the block before returning,
+    ``in_flight`` results are read back to back -- so the rate is taken over the last ``in_flight`` blocks
+    and the time since the read before them, never over one interval between two reads.
+    """
+
+    def __init__(self, in_flight: int):
+        self.reads = collections.deque(maxlen=in_flight + 1)  # (time of the read, steps of its block)
+
+    def read(self, now: float, steps: int) -> float | None:
+        """Record a block of ``steps`` read at ``now``; the rate, or None while too few blocks were read."""
+        self.reads.append((now, steps))
+        if len(self.reads) < self.reads.maxlen:
+            return None
+        elapsed = self.reads[-1][0] - self.reads[0][0]
+        return sum(n for _, n in list(self.reads)[1:]) / elapsed if elapsed > 0 else None
+
+
 def _run(folder: RunFolder, cfg: TrainConfig, trainer, seq, start: int, verbose: int, echo, summary) -> dict:
     val_images = load_val_set(cfg.val_data, cfg.scale, echo)
     validation = Validation(val_images, cfg.val_data, cfg.scale, cfg.degradation) if val_images else None
@@ -158,6 +179,7 @@ def _run(folder: RunFolder, cfg: TrainConfig, trainer, seq, start: int, verbose:
     timed: set[int] = set()
     dispatched = done = start
     rate = t_first = t_last = first_end = None
+    step_rate = StepRate(IN_FLIGHT)
     n_next = 1
     try:
         while done < total:
@@ -175,8 +197,9 @@ def _run(folder: RunFolder, cfg: TrainConfig, trainer, seq, start: int, verbose:
             now = time.perf_counter()
             if t_first is None:  # the first block includes the compilation
                 t_first, first_end = now, first + n
+                step_rate.read(now, n)
             else:
-                rate = n / max(now - t_last, 1e-9)
+                rate = step_rate.read(now, n) or rate
             t_last = now
             n_next = int(rate * BLOCK_SECONDS) if rate else 2 * n
             monitor.steps(first, values)
