@@ -96,7 +96,7 @@ class PixelShuffle(layers.Layer):
     ``out[n, h*r + i, w*r + j, c] = in[n, h, w, (i*r + j)*C + c]``.  Written as a reshape to
     (N, H, W, r, r, C), a transpose to (N, H, r, W, r, C) and a reshape, with ``keras.ops``, so it
     runs on every backend and every Keras 3 release (``keras.ops.depth_to_space`` arrived only in
-    Keras 3.14; Colab ships 3.13).
+    Keras 3.14, and the Keras Colab preinstalls may be older: tests/colab/colab-constraints.txt).
     """
 
     def __init__(self, block_size: int = 2, **kwargs):

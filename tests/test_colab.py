@@ -75,10 +75,11 @@ def colab_python() -> Path:
     return py
 
 
-def _install_wheel(py: Path, folder: Path) -> dict[str, str]:
-    """Build the wheel of this checkout into ``folder`` and install it into ``py``'s environment with
-    Colab's versions as constraints; returns ``{package: version}`` of that environment afterwards."""
-    folder.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="session")
+def colab_installed(colab_python, tmp_path_factory) -> dict[str, str]:
+    """The wheel of this checkout, built once and installed into the Colab-versions environment with
+    Colab's versions as constraints; ``{package: version}`` of that environment afterwards."""
+    py, folder = colab_python, tmp_path_factory.mktemp("colab-wheel")
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
                             str(folder), str(ROOT)], capture_output=True, text=True, timeout=600, cwd=folder)
     assert build.returncode == 0, build.stderr[-3000:]
@@ -90,10 +91,10 @@ def _install_wheel(py: Path, folder: Path) -> dict[str, str]:
     return {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(listing.stdout)}
 
 
-def test_wheel_installs_beside_colabs_packages_without_changing_them(colab_python, tmp_path):
+def test_wheel_installs_beside_colabs_packages_without_changing_them(colab_python, colab_installed, tmp_path):
     """The wheel's requirements are met by what Colab preinstalls: pip, constrained to Colab's versions,
     installs it, and every pinned package keeps Colab's version."""
-    installed = _install_wheel(colab_python, tmp_path)
+    installed = colab_installed
     changed = {name: (want, installed[name]) for name, want in _pins().items()
                if name in installed and installed[name] != want}
     assert not changed, f"installing the wheel changed Colab's versions (wanted, got): {changed}"
@@ -114,8 +115,7 @@ def test_wheel_installs_beside_colabs_packages_without_changing_them(colab_pytho
 
 
 @pytest.mark.needs_data
-def test_chapters_run_like_on_colab(colab_python, tmp_path, data_dir):
-    _install_wheel(colab_python, tmp_path / "wheel")
+def test_chapters_run_like_on_colab(colab_python, colab_installed, tmp_path, data_dir):
     site = subprocess.run([str(colab_python), "-c", "import srgan_lib, pathlib; "
                            "print(pathlib.Path(srgan_lib.__file__).resolve().parent)"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300).stdout.strip()
