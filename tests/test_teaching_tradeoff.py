@@ -135,3 +135,31 @@ def test_interpolation_curve_runs_from_one_model_to_the_other(vgg_weights):
         plane_figure([])
     with pytest.raises(UserError, match="layer must be"):
         Plane(_images(48), layer="33")
+
+
+def test_lpips_plane_and_published_points(lpips_weights):
+    """A plane without VGG, with LPIPS: its points carry evaluate's LPIPS; the published points are
+    drawn as hollow grey diamonds beside the computed ones."""
+    import matplotlib
+
+    from srgan_lib import evaluate
+    from srgan_lib.teaching.tradeoff import PUBLISHED, Plane, plane_figure, published_points
+    matplotlib.use("Agg")
+    images = _images(48)
+    plane = Plane(images, layer=None, lpips="alex", dataset_name="crops")
+    p = plane.point("bicubic", "bicubic")
+    ref = evaluate.evaluate(images, "bicubic", dataset_name="crops", lpips="alex")
+    assert plane.key is None and "vgg54" not in p
+    assert p["lpips"] == ref["lpips"] and p["images"][0]["lpips"] == ref["images"][0]["lpips"]
+    pub = published_points("Set5")
+    assert [q["label"] for q in pub] == list(PUBLISHED) and all(q["published"] for q in pub)
+    assert {q["label"]: (q["psnr"], q["lpips"]) for q in pub}["SRGAN"] == (29.168, 0.0882)
+    assert published_points("Urban100") == []
+    fig = plane_figure([("Set5", [p] + pub, None)], key="lpips")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "linear" and ax.get_ylabel().startswith("LPIPS to HR")
+    hollow = [line for line in ax.lines if line.get_label().endswith("(published)")]
+    assert [line.get_markerfacecolor() for line in hollow] == ["none"] * len(PUBLISHED)
+    assert len({line.get_marker() for line in hollow}) == len(PUBLISHED)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"{k} (published)" for k in PUBLISHED]
+    assert [t.get_text() for t in ax.texts] == ["bicubic"]  # computed points are labelled on the axes

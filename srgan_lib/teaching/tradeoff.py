@@ -11,9 +11,13 @@ This module places methods on a plane the library can compute offline:
   ``phi_{i,j} / vgg.FEATURE_SCALE`` over the whole image (:func:`srgan_lib.evaluate.feature_distance`,
   the scale the training's content loss uses).  It is a *full-reference* distance, not Blau &
   Michaeli's no-reference "perceptual quality" (a divergence between the distributions of outputs
-  and natural images): the best stand-in this project can compute without learned metric weights.
+  and natural images);
+- LPIPS (:mod:`srgan_lib.lpips`, AlexNet, v0.1), the learned perceptual distance SR papers report
+  beside PSNR: also full-reference, but calibrated on human similarity judgements.
 
 :class:`Plane` computes the HR features of a set once and scores any number of methods on it.
+:data:`PUBLISHED` holds published (PSNR, LPIPS) points of SRGAN and its successors, drawn by
+:func:`plane_figure` in another style than computed points.
 
 Network interpolation (Wang et al., "ESRGAN", ECCV Workshops 2018, Sec. 3.4) blends two generators
 of one architecture parameter by parameter,
@@ -38,10 +42,35 @@ from srgan_lib.errors import UserError
 from srgan_lib.teaching.showcase import as_method
 
 __all__ = ["interpolate_weights", "interpolated_generator", "Plane", "interpolation_curve",
-           "plane_figure", "ALPHAS"]
+           "plane_figure", "published_points", "ALPHAS", "PUBLISHED", "PUBLISHED_SOURCE"]
 
 #: the blending factors of the chapter's curve (ESRGAN's Fig. 8 shows 0, 0.2, ..., 1)
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+#: Published x4 results, (PSNR dB, LPIPS-Alex) per set, all evaluated by one group with one protocol
+#: (whole-image LPIPS v0.1 on RGB in [-1, 1]; PSNR on Y): Ma et al. (2020), "Structure-Preserving
+#: Super Resolution with Gradient Guidance" (SPSR), CVPR 2020, the tables of github.com/Maclory/SPSR.
+#: Their "SRGAN" links to the tensorlayer/srgan code, not to Ledig et al.'s own outputs.
+PUBLISHED_SOURCE = "Ma et al. (2020), SPSR, CVPR (tables of github.com/Maclory/SPSR)"
+PUBLISHED = {
+    "bicubic": {"Set5": (28.420, 0.3407), "Set14": (26.100, 0.4393), "BSD100": (25.961, 0.5249)},
+    "SFTGAN": {"Set5": (29.932, 0.0890), "Set14": (26.223, 0.1481), "BSD100": (25.505, 0.1769)},
+    "SRGAN": {"Set5": (29.168, 0.0882), "Set14": (26.171, 0.1663), "BSD100": (25.459, 0.1980)},
+    "ESRGAN": {"Set5": (30.454, 0.0748), "Set14": (26.276, 0.1329), "BSD100": (25.317, 0.1614)},
+    "NatSR": {"Set5": (30.991, 0.0939), "Set14": (27.514, 0.1758), "BSD100": (26.445, 0.2114)},
+    "SPSR": {"Set5": (30.400, 0.0644), "Set14": (26.640, 0.1318), "BSD100": (25.505, 0.1611)},
+}
+
+
+#: the hollow markers of the published points in :func:`plane_figure`, in :data:`PUBLISHED`'s order
+PUBLISHED_MARKERS = ("D", "^", "v", "s", "P", "X", "*", "h")
+
+
+def published_points(dataset: str) -> list[dict]:
+    """The :data:`PUBLISHED` methods on ``dataset`` as plane points ``{"label", "psnr", "lpips",
+    "published": True}`` (empty for a set they were not evaluated on)."""
+    return [{"label": name, "psnr": sets[dataset][0], "lpips": sets[dataset][1], "published": True}
+            for name, sets in PUBLISHED.items() if dataset in sets]
 
 
 def _signature(model) -> list[tuple]:
@@ -97,38 +126,41 @@ def interpolated_generator(psnr_model, gan_model, alpha, into=None):
 
 
 class Plane:
-    """Scores methods on one benchmark set by (PSNR, VGG distance to HR).
+    """Scores methods on one benchmark set by PSNR, the VGG distance to HR and, optionally, LPIPS.
 
     Args:
         images: an :class:`srgan_lib.evaluate.EvalSet` (e.g. ``evaluate.load_eval_set("Set5")``), a
             dataset name, or a list of ``(name, hr_uint8)``.
         scale: the upscaling factor.
-        layer: the VGG layer of the distance, ``"54"`` (phi_5,4) or ``"22"``.
+        layer: the VGG layer of the distance, ``"54"`` (phi_5,4) or ``"22"``; None: no VGG distance.
         weights: VGG19 weights (None: ``$SRGAN_VGG19_WEIGHTS``, else ImageNet).
         dataset_name: the label of a plain list of images.
+        lpips: None, or the LPIPS backbone (``"alex"``) whose distance each point also gets, as
+            ``"lpips"`` (:func:`srgan_lib.evaluate.evaluate`'s ``lpips``).
 
     The HR features are computed once (on first use); each :meth:`point` super-resolves the set
     once and runs VGG on the SR images only.
     """
 
-    def __init__(self, images, scale: int = 4, layer: str = "54", weights=None,
-                 dataset_name: str | None = None):
+    def __init__(self, images, scale: int = 4, layer: str | None = "54", weights=None,
+                 dataset_name: str | None = None, lpips: str | None = None):
         if isinstance(images, str):
             images = evaluate.load_eval_set(images, scale)
         self.images = images
         self.scale = int(scale)
-        self.layer = str(layer).lower().removeprefix("vgg")
-        if self.layer not in evaluate.FEATURE_LAYERS:
+        self.layer = None if layer is None else str(layer).lower().removeprefix("vgg")
+        if self.layer is not None and self.layer not in evaluate.FEATURE_LAYERS:
             raise UserError(f"layer must be one of {', '.join(evaluate.FEATURE_LAYERS)}, got {layer!r}")
         self.weights = weights
+        self.lpips = lpips
         self.dataset = dataset_name or getattr(images, "name", None) or "custom"
         self._features = None
         self._hr_features: list[np.ndarray] | None = None
 
     @property
-    def key(self) -> str:
-        """The result key of the distance, ``"vgg54"`` or ``"vgg22"``."""
-        return f"vgg{self.layer}"
+    def key(self) -> str | None:
+        """The result key of the VGG distance, ``"vgg54"`` or ``"vgg22"`` (None without one)."""
+        return None if self.layer is None else f"vgg{self.layer}"
 
     def _extract(self, image_uint8) -> np.ndarray:
         from keras import ops
@@ -150,7 +182,8 @@ class Plane:
 
     def point(self, label: str, method) -> dict:
         """One method on the plane: ``{"label", "dataset", "n", "psnr", "ssim", key, "images"}``
-        with the means over the set and per image ``{"name", "psnr", "ssim", key}``.  ``method`` is a
+        with the means over the set and per image ``{"name", "psnr", "ssim", key}`` (and ``"lpips"``
+        in both where the plane has it).  ``method`` is a
         spec of :func:`srgan_lib.evaluate.make_method`, a Keras generator or a callable
         ``lr uint8 -> sr uint8``.  PSNR/SSIM are exactly :func:`srgan_lib.evaluate.evaluate`'s.
         """
@@ -162,13 +195,18 @@ class Plane:
             outputs.append(sr)
             return sr
 
-        result = evaluate.evaluate(self.images, capture, scale=self.scale, dataset_name=self.dataset)
-        rows = []
-        for row, sr, hr_f in zip(result["images"], outputs, self._hr()):
-            rows.append({**row, self.key: float(np.mean((self._extract(sr) - hr_f) ** 2))})
-        return {"label": str(label), "dataset": result["dataset"], "n": result["n"],
-                "psnr": result["psnr"], "ssim": result["ssim"],
-                self.key: float(np.mean([r[self.key] for r in rows])), "images": rows}
+        result = evaluate.evaluate(self.images, capture, scale=self.scale, dataset_name=self.dataset,
+                                   lpips=self.lpips or ())
+        rows = result["images"]
+        point = {"label": str(label), "dataset": result["dataset"], "n": result["n"],
+                 "psnr": result["psnr"], "ssim": result["ssim"], "images": rows}
+        if self.lpips:
+            point["lpips"] = result["lpips"]
+        if self.key is not None:
+            for row, sr, hr_f in zip(rows, outputs, self._hr()):
+                row[self.key] = float(np.mean((self._extract(sr) - hr_f) ** 2))
+            point[self.key] = float(np.mean([r[self.key] for r in rows]))
+        return point
 
 
 def interpolation_curve(plane: Plane, psnr_model, gan_model, alphas: Sequence[float] = ALPHAS,
@@ -193,13 +231,15 @@ def interpolation_curve(plane: Plane, psnr_model, gan_model, alphas: Sequence[fl
     return curve
 
 
-def plane_figure(panels, layer: str = "54", panel_size: float = 5.6):
+def plane_figure(panels, layer: str = "54", panel_size: float = 5.6, key: str | None = None):
     """The plane: one axis per ``(title, points, curve)`` of ``panels``; ``points`` are
-    :meth:`Plane.point` results drawn as labelled markers, ``curve`` (or None) an
+    :meth:`Plane.point` results drawn as labelled markers (points with ``"published": True``, from
+    :func:`published_points`, as hollow grey markers named in a legend beside the axes), ``curve`` (or None) an
     :func:`interpolation_curve` drawn as a line through its generators, the alphas strictly
     between 0 and 1 written above them (the end points are the two blended models).
-    x: PSNR (dB, higher is better), y: the VGG distance to HR on a log scale (lower is better),
-    so the best corner is bottom-right.  Returns the matplotlib ``Figure``.
+    x: PSNR (dB, higher is better), y: ``key`` (default the VGG distance of ``layer``, on a log
+    scale; ``"lpips"``: LPIPS on a linear scale), lower is better, so the best corner is
+    bottom-right.  Returns the matplotlib ``Figure``.
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FormatStrFormatter, LogLocator
@@ -207,9 +247,11 @@ def plane_figure(panels, layer: str = "54", panel_size: float = 5.6):
     panels = list(panels)
     if not panels:
         raise UserError("plane_figure needs at least one (title, points, curve) panel")
-    key = f"vgg{layer}"
-    fig, axes = plt.subplots(1, len(panels), figsize=(panel_size * len(panels), panel_size * 0.72),
-                             squeeze=False)
+    key = key or f"vgg{layer}"
+    log = key.startswith("vgg")
+    beside = any(p.get("published") for _, points, _ in panels for p in points)  # room for the legend
+    width = (panel_size + (2.6 if beside else 0.0)) * len(panels)
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, panel_size * 0.72), squeeze=False)
     for ax, (title, points, curve) in zip(axes[0], panels):
         if curve:
             xs, ys = [c["psnr"] for c in curve], [c[key] for c in curve]
@@ -219,18 +261,29 @@ def plane_figure(panels, layer: str = "54", panel_size: float = 5.6):
                 if 0.0 < c["alpha"] < 1.0:
                     ax.annotate(f"{c['alpha']:g}", (c["psnr"], c[key]), textcoords="offset points",
                                 xytext=(0, 7), ha="center", fontsize=7, color="0.3")
-            ax.legend(fontsize=8, loc="upper right")
         for p in points:
-            ax.plot(p["psnr"], p[key], "o", ms=7, zorder=2)
-            ax.annotate(p["label"], (p["psnr"], p[key]), textcoords="offset points", xytext=(6, 4),
-                        fontsize=8)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_minor_locator(LogLocator(subs="auto"))
-        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        ax.yaxis.set_minor_formatter(FormatStrFormatter(""))
+            if not p.get("published"):
+                ax.plot(p["psnr"], p[key], "o", ms=7, zorder=2)
+                ax.annotate(p["label"], (p["psnr"], p[key]), textcoords="offset points", xytext=(6, 4),
+                            fontsize=8)
+        published = [p for p in points if p.get("published")]
+        for p, marker in zip(published, PUBLISHED_MARKERS):  # told apart by the legend, not by labels
+            ax.plot(p["psnr"], p[key], marker, ms=7, mfc="none", mec="0.3", mew=1.2, zorder=2,
+                    label=f"{p['label']} (published)")
+        if published:  # beside the axes: the published points crowd the best corner
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+        elif curve:
+            ax.legend(fontsize=8, loc="upper right")
+        if log:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_minor_locator(LogLocator(subs="auto"))
+            ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(FormatStrFormatter(""))
+            ax.set_ylabel(f"VGG{layer} distance to HR, log scale (lower: closer)")
+        else:
+            ax.set_ylabel(f"{key.upper().replace('_', '-')} to HR (lower: closer)")
         ax.set_xlabel("PSNR (dB, Y)  ->  less distortion")
-        ax.set_ylabel(f"VGG{layer} distance to HR, log scale (lower: closer)")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3, which="both")
         ax.margins(x=0.12, y=0.12)
