@@ -10,10 +10,10 @@ decode
     ``images.read_image`` of an N x N PNG (bytes per pixel of the image);
 eval, bicubic
     ``degrade`` -> ``make_method("bicubic")`` -> ``psnr`` and ``ssim`` on an N x N HR image
-    (bytes per HR pixel: ``evaluate.EVAL_BYTES_PER_PIXEL``);
+    (bytes per HR pixel: ``data.benchmark.EVAL_BYTES_PER_PIXEL``);
 eval, generator
     the same with the paper's SRResNet (16 blocks, 64 filters, random weights) on the whole LR image
-    (bytes per HR pixel: ``evaluate.GENERATOR_BYTES_PER_PIXEL``).
+    (bytes per HR pixel: ``data.benchmark.GENERATOR_BYTES_PER_PIXEL``).
 
 Two sides show whether the cost is per pixel (it is, when the two rows agree).
 """

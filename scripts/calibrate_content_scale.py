@@ -9,7 +9,7 @@ MSE, and (b) every other layer's loss equals the VGG54 loss.
     .venv/bin/python scripts/calibrate_content_scale.py                 # markdown table
     .venv/bin/python scripts/calibrate_content_scale.py --json          # the numbers as JSON
 
-Defaults: srgan_lib.vgg.CALIBRATION (16 batches of 16 random 96x96 HR patches of
+Defaults: srgan_lib.content_scale.CALIBRATION (16 batches of 16 random 96x96 HR patches of
 T91 + BSD200 + General100, bicubic x4, seed 0); a few minutes on a 2-core CPU.
 """
 from __future__ import annotations
@@ -20,12 +20,12 @@ import sys
 
 
 def measure(args) -> dict:
-    from srgan_lib import vgg, weights
+    from srgan_lib import content_scale, vgg, weights
 
-    batches = vgg.calibration_batches(data=args.data, batches=args.batches, batch_size=args.batch_size,
+    batches = content_scale.calibration_batches(data=args.data, batches=args.batches, batch_size=args.batch_size,
                                       seed=args.seed)
-    stats = vgg.calibration_statistics(weights.load_generator(args.model), batches, weights=args.vgg_weights)
-    stats["recomputed_scale"] = vgg.scales_from_calibration(stats["pixel_mse"], stats["raw_mse"])
+    stats = content_scale.calibration_statistics(weights.load_generator(args.model), batches, weights=args.vgg_weights)
+    stats["recomputed_scale"] = content_scale.scales_from_calibration(stats["pixel_mse"], stats["raw_mse"])
     stats["feature_scale"] = dict(vgg.FEATURE_SCALE)
     stats["setup"] = {"generator": args.model, "data": args.data, "batches": args.batches,
                       "batch_size": args.batch_size, "seed": args.seed}
@@ -33,7 +33,7 @@ def measure(args) -> dict:
 
 
 def table(stats: dict) -> str:
-    from srgan_lib import vgg
+    from srgan_lib import content_scale, vgg
 
     px = stats["pixel_mse"]
     s = stats["setup"]
@@ -50,19 +50,19 @@ def table(stats: dict) -> str:
                      f"| {ours:.4g} ({ours / px:.3g}x) | 1/{stats['recomputed_scale'][layer]:.4g} |")
     losses = {k: raw / stats["feature_scale"][k] ** 2 for k, raw in stats["raw_mse"].items()}
     spread = max(losses.values()) / min(losses.values()) - 1
-    ok_a = all(1 / vgg.MAX_RATIO_TO_PIXEL_MSE <= v / px <= vgg.MAX_RATIO_TO_PIXEL_MSE for v in losses.values())
-    ok_b = spread <= vgg.EQUAL_LOSS_TOLERANCE
-    lines += ["", f"criterion (a), every VGG loss within {vgg.MAX_RATIO_TO_PIXEL_MSE:g}x of the pixel MSE: "
+    ok_a = all(1 / content_scale.MAX_RATIO_TO_PIXEL_MSE <= v / px <= content_scale.MAX_RATIO_TO_PIXEL_MSE for v in losses.values())
+    ok_b = spread <= content_scale.EQUAL_LOSS_TOLERANCE
+    lines += ["", f"criterion (a), every VGG loss within {content_scale.MAX_RATIO_TO_PIXEL_MSE:g}x of the pixel MSE: "
               f"{'met' if ok_a else 'NOT met'}",
-              f"criterion (b), VGG losses equal within {vgg.EQUAL_LOSS_TOLERANCE:.0%}: "
+              f"criterion (b), VGG losses equal within {content_scale.EQUAL_LOSS_TOLERANCE:.0%}: "
               f"{'met' if ok_b else 'NOT met'} (they differ by {spread:.1%})"]
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    from srgan_lib import vgg
+    from srgan_lib import content_scale
 
-    c = vgg.CALIBRATION
+    c = content_scale.CALIBRATION
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default=c["generator"], help="generator at the calibration point (default %(default)s)")
     p.add_argument("--data", default=c["data"], help="training sets (default %(default)s)")

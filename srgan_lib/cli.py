@@ -16,7 +16,7 @@ import importlib
 import os
 import sys
 
-from srgan_lib.errors import SRGANError, UserError  # noqa: F401  (UserError: historical import path)
+from srgan_lib.errors import SRGANError
 
 COMMANDS = {
     "eval": ("srgan_lib.evaluate", "evaluate SR methods on benchmark sets (PSNR/SSIM on Y, paper protocol)"),

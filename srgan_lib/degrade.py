@@ -39,8 +39,8 @@ DEGRADATIONS = ("bicubic", "gaussian_bicubic")
 GAUSSIAN_TRUNCATE = 4.0
 GAUSSIAN_MODE = "reflect"
 
-__all__ = ["DEGRADATIONS", "imresize", "resize_weights", "modcrop", "bicubic", "gaussian_bicubic",
-           "degrade", "degrade_and_upscale", "upscale_bicubic", "upscale_nearest"]
+__all__ = ["DEGRADATIONS", "check_scale", "imresize", "resize_weights", "modcrop", "bicubic", "gaussian_bicubic",
+           "degrade", "upscale_bicubic", "upscale_nearest"]
 
 
 def _cubic(x: np.ndarray) -> np.ndarray:
@@ -165,7 +165,7 @@ def modcrop(img, scale: int) -> np.ndarray:
     return x[tuple(index)]
 
 
-def _to_uint8(x: np.ndarray) -> np.ndarray:
+def _round_to_uint8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
@@ -176,9 +176,10 @@ def _check_uint8(img, what: str) -> np.ndarray:
     return x
 
 
-def _check_scale(scale) -> int:
+def check_scale(scale) -> int:
+    """``scale`` as an int; anything but a positive integer is a :class:`UserError` (a ValueError)."""
     if int(scale) != scale or int(scale) < 1:
-        raise ValueError(f"scale must be a positive integer, got {scale!r}")
+        raise UserError(f"scale must be a positive integer, got {scale!r}")
     return int(scale)
 
 
@@ -195,9 +196,9 @@ def bicubic(hr_uint8, scale: int = 4) -> np.ndarray:
     ``hr_uint8`` must be divisible by ``scale`` (see :func:`modcrop`); works on batches too.
     """
     x = _check_uint8(hr_uint8, "bicubic")
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     _check_divisible(x, scale)
-    return _to_uint8(imresize(x, scale=1.0 / scale))
+    return _round_to_uint8(imresize(x, scale=1.0 / scale))
 
 
 def gaussian_bicubic(hr_uint8, scale: int = 4, sigma: float = 1.5) -> np.ndarray:
@@ -210,13 +211,13 @@ def gaussian_bicubic(hr_uint8, scale: int = 4, sigma: float = 1.5) -> np.ndarray
     from scipy.ndimage import gaussian_filter
 
     x = _check_uint8(hr_uint8, "gaussian_bicubic")
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     _check_divisible(x, scale)
     ah, aw = _hw_axes(x.ndim)
     sig = [0.0] * x.ndim
     sig[ah] = sig[aw] = float(sigma)
     blurred = gaussian_filter(x.astype(np.float64), sigma=sig, mode=GAUSSIAN_MODE, truncate=GAUSSIAN_TRUNCATE)
-    return _to_uint8(imresize(blurred, scale=1.0 / scale))
+    return _round_to_uint8(imresize(blurred, scale=1.0 / scale))
 
 
 def degrade(hr_uint8, scale: int = 4, kind: str = "bicubic") -> np.ndarray:
@@ -231,27 +232,12 @@ def degrade(hr_uint8, scale: int = 4, kind: str = "bicubic") -> np.ndarray:
 def upscale_bicubic(lr_uint8, scale: int = 4) -> np.ndarray:
     """The bicubic baseline: MATLAB bicubic x``scale`` upscale, rounded to uint8."""
     x = _check_uint8(lr_uint8, "upscale_bicubic")
-    return _to_uint8(imresize(x, scale=_check_scale(scale)))
+    return _round_to_uint8(imresize(x, scale=check_scale(scale)))
 
 
 def upscale_nearest(lr_uint8, scale: int = 4) -> np.ndarray:
     """The nearest-neighbour baseline (each LR pixel becomes a ``scale`` x ``scale`` block)."""
     x = _check_uint8(lr_uint8, "upscale_nearest")
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     ah, aw = _hw_axes(x.ndim)
     return np.repeat(np.repeat(x, scale, axis=ah), scale, axis=aw)
-
-
-def degrade_and_upscale(hr_uint8, scale: int = 4, sigma: float = 0.0):
-    """``(hr, lr, up)``: ``hr`` modcropped to ``scale``, its LR image and the bicubic baseline.
-
-    ``sigma == 0``: the paper's :func:`bicubic` degradation; ``sigma > 0``: a Gaussian blur of
-    that sigma first (:func:`gaussian_bicubic`).  ``up`` is :func:`upscale_bicubic` of ``lr``,
-    the same size as ``hr``.  All three are uint8.
-    """
-    if sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
-    scale = _check_scale(scale)
-    hr = np.ascontiguousarray(modcrop(_check_uint8(hr_uint8, "degrade_and_upscale"), scale))
-    lr = gaussian_bicubic(hr, scale, sigma) if sigma > 0 else bicubic(hr, scale)
-    return hr, lr, upscale_bicubic(lr, scale)

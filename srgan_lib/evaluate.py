@@ -39,122 +39,32 @@ import os
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
-from srgan_lib import data
 from srgan_lib.artefacts import artefact_energy, lr_consistency
 from srgan_lib.atomic import make_dir, refuse_existing
-from srgan_lib.degrade import DEGRADATIONS, degrade, modcrop, upscale_bicubic, upscale_nearest
+from srgan_lib.data.benchmark import EVAL_BYTES_PER_PIXEL, GENERATOR_BYTES_PER_PIXEL, EvalSet, load_eval_set
+from srgan_lib.degrade import DEGRADATIONS, degrade, modcrop
 from srgan_lib.errors import UserError
-from srgan_lib.images import read_pixels, write_image
+from srgan_lib.images import write_image
+from srgan_lib.methods import BASELINES, HR_METHOD, eval_bytes_per_pixel, make_method
 from srgan_lib.metrics import psnr, ssim, to_gray
 
+# EvalSet, load_eval_set (srgan_lib.data.benchmark) and make_method (srgan_lib.methods) are imported here
+# for the callers that know them as evaluate's
 __all__ = ["EvalSet", "load_eval_set", "make_method", "feature_distance", "evaluate", "format_table",
-           "to_json", "add_arguments", "main"]
+           "to_json", "add_arguments", "main", "BASELINES", "HR_METHOD", "EVAL_BYTES_PER_PIXEL",
+           "GENERATOR_BYTES_PER_PIXEL", "eval_bytes_per_pixel"]
 
-BASELINES = ("nearest", "bicubic")
-#: the method name that scores HR itself (the perfect values of every measure)
-HR_METHOD = "hr"
-#: Memory per HR pixel that evaluating an image takes at its peak (bicubic degradation and the
-#: float64 metrics; ``bench/RESULTS.md``), and with a generator run on the whole image.
-EVAL_BYTES_PER_PIXEL = 160
-GENERATOR_BYTES_PER_PIXEL = 4096
-
-
-def eval_bytes_per_pixel(specs) -> int:
-    """Memory per HR pixel of evaluating the method specs ``specs`` (a generator costs most)."""
-    cheap = BASELINES + (HR_METHOD,)
-    return GENERATOR_BYTES_PER_PIXEL if any(str(s).strip() not in cheap for s in specs) else EVAL_BYTES_PER_PIXEL
 FEATURE_LAYERS = ("22", "54")
 #: LPIPS backbones (:mod:`srgan_lib.lpips`) -> the result key of their distance
 LPIPS_KEYS = {"alex": "lpips", "vgg": "lpips_vgg"}
 SSIM_WINDOW = 11  # the SSIM window (Wang et al. 2004): the cropped image must be at least this big
 
 
-# --------------------------------------------------------------------------- datasets
-class EvalSet(list):
-    """A benchmark set: the list ``[(name, hr_uint8 (H,W,3) modcropped), ...]`` plus
-
-    ``name``: the dataset's name (its folder, e.g. ``"Set14"``), and ``gray``: the names of the
-    gray images (a single-channel or gray-palette file, :func:`srgan_lib.images.read_pixels`;
-    their ``hr`` is the gray image replicated to RGB).
-    """
-
-    def __init__(self, items, name: str, gray=()):
-        super().__init__(items)
-        self.name, self.gray = name, frozenset(gray)
-
-
-def _image_names(files: list[Path]) -> list[str]:
-    """The stem of each file, or its whole name where two files share a stem (``a.png``, ``a.jpg``)."""
-    stems = Counter(f.stem for f in files)
-    return [f.stem if stems[f.stem] == 1 else f.name for f in files]
-
-
-def load_eval_set(name_or_dir, scale: int = 4, bytes_per_pixel: int = EVAL_BYTES_PER_PIXEL) -> EvalSet:
-    """Load a benchmark set as an :class:`EvalSet` ``[(name, hr_uint8 (H,W,3) modcropped to scale), ...]``.
-
-    ``name_or_dir`` is a folder (its ``HR/`` subfolder is used if present) or a dataset name,
-    looked up by :func:`srgan_lib.data.resolve_dataset` (``$SRGAN_DATA_DIR``, else a checked
-    download of a registered set).  Names are file stems (whole file names where two files share
-    a stem).  Gray files are replicated to RGB and listed in ``.gray``.  Unreadable or too small
-    files raise :class:`srgan_lib.errors.UserError` naming the file, and so does an image whose
-    evaluation, ``bytes_per_pixel`` per pixel (:func:`eval_bytes_per_pixel`), would not fit in
-    memory (:func:`srgan_lib.images.check_memory`, checked before it is decoded).
-    """
-    scale = int(scale)
-    files = data.resolve_dataset(name_or_dir)
-    items, gray = [], []
-    for name, f in zip(_image_names(files), files):
-        pixels = read_pixels(f, bytes_per_pixel=bytes_per_pixel, work="evaluating it")
-        hr = pixels.rgb
-        if hr.shape[0] < scale or hr.shape[1] < scale:
-            raise UserError(f"image {str(f)!r} ({hr.shape[1]}x{hr.shape[0]}) is smaller than the scale {scale}")
-        items.append((name, np.ascontiguousarray(modcrop(hr, scale))))
-        if pixels.gray:
-            gray.append(name)
-    return EvalSet(items, data.dataset_label(files), gray)
-
-
 # --------------------------------------------------------------------------- methods
-def make_method(spec: str, scale: int = 4) -> Callable[[np.ndarray], np.ndarray]:
-    """A callable ``lr uint8 (h,w,3) -> sr uint8 (h*scale, w*scale, 3)`` for a method spec.
-
-    ``"nearest"`` and ``"bicubic"`` (MATLAB bicubic, rounded) are the baselines; any other
-    spec is loaded with :func:`srgan_lib.weights.load_generator` (a run directory, a
-    ``.keras`` / ``.weights.h5`` file or a shipped model name) and applied with
-    :func:`srgan_lib.models.super_resolve`.
-    """
-    scale = int(scale)
-    spec = str(spec).strip()
-    if not spec:
-        raise UserError("empty model name; use nearest, bicubic or a generator (run dir, .keras file, "
-                        "shipped model name)")
-    if spec == "nearest":
-        def method(lr):
-            return upscale_nearest(lr, scale)
-    elif spec == "bicubic":
-        def method(lr):
-            return upscale_bicubic(lr, scale)
-    else:
-        from srgan_lib import models, weights
-
-        generator = weights.load_generator(spec)
-
-        def method(lr):
-            sr = np.asarray(models.super_resolve(generator, lr))
-            want = (lr.shape[0] * scale, lr.shape[1] * scale)
-            if sr.shape[:2] != want:
-                raise UserError(f"model {spec!r} produced {sr.shape[1]}x{sr.shape[0]} from a "
-                                f"{lr.shape[1]}x{lr.shape[0]} input, expected x{scale} "
-                                f"({want[1]}x{want[0]}); is it a x{scale} model?")
-            return sr
-    method.name = spec
-    return method
-
-
 def _safe(label: str) -> str:
     label = Path(label.rstrip("/\\")).name or label
     for suffix in (".weights.h5", ".keras", ".h5"):
@@ -187,8 +97,8 @@ def _distance(features, sr_uint8, hr_uint8) -> float:
     return float(np.mean((f[0].astype(np.float64) - f[1]) ** 2))
 
 
-def _feature_layers(feature_layers, feature_layer) -> tuple[str, ...]:
-    layers = list(feature_layers or ()) + ([feature_layer] if feature_layer else [])
+def _feature_layers(feature_layers) -> tuple[str, ...]:
+    layers = list(feature_layers or ())
     out = []
     for layer in layers:
         key = str(layer).lower().removeprefix("vgg")
@@ -260,7 +170,7 @@ def _mean_psnr(values: list[float]) -> tuple[float, int]:
 
 def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save_dir=None,
              overwrite: bool = False, dataset_name: str | None = None, feature_layers=(),
-             gray_as_rgb: bool = False, feature_layer: str | None = None, artefacts: bool = False,
+             gray_as_rgb: bool = False, artefacts: bool = False,
              lpips=()) -> dict:
     """Evaluate one method on one dataset with the paper's protocol (Sec. 3.1).
 
@@ -274,8 +184,7 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
     ``gray`` the names of the images scored on gray levels.  With ``save_dir`` the SR images are
     written to ``save_dir/<name>.png`` (existing files are an error unless ``overwrite``).  Each
     layer of ``feature_layers`` (``"22"``, ``"54"``) adds ``"vgg<layer>"`` to each row and to the
-    result: :func:`feature_distance`, on the training's scale.  ``feature_layer="54"`` is the
-    same as ``feature_layers=("54",)``.  ``artefacts`` adds the measures of
+    result: :func:`feature_distance`, on the training's scale.  ``artefacts`` adds the measures of
     :mod:`srgan_lib.artefacts` to each row and (as means) to the result: ``lr_psnr`` (the SR image
     degraded again against its LR input, dB, RGB; ``inf`` when equal; the mean over the finite
     ones), ``color_offset`` (the largest absolute per-channel mean offset, 0..255 levels; per row
@@ -288,7 +197,7 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
     scale = int(scale)
     if degradation not in DEGRADATIONS:
         raise UserError(f"unknown degradation {degradation!r}; choose one of {', '.join(DEGRADATIONS)}")
-    layers = _feature_layers(feature_layers, feature_layer)
+    layers = _feature_layers(feature_layers)
     nets = _lpips_nets(lpips)
     label, images, gray = _as_items(dataset, scale, dataset_name)
     if isinstance(method, str) and method.strip() == HR_METHOD:
@@ -521,7 +430,7 @@ def main(args) -> int:
         raise UserError("--model: give at least one method")
     if args.scale < 1:
         raise UserError(f"--scale must be a positive integer, got {args.scale}")
-    layers = _feature_layers(_split(args.feature_distance or []), None)
+    layers = _feature_layers(_split(args.feature_distance or []))
     nets = _lpips_nets(_split([args.lpips]) if args.lpips else ())
     if nets:
         from srgan_lib import lpips as lpips_metric

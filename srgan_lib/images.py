@@ -1,7 +1,7 @@
 """Robust image reading and atomic writing.
 
 Every image that enters the library goes through :func:`pixels_from_pil` (files: through
-:func:`read_image`, :func:`read_image_with_alpha` or :func:`read_pixels`), the one place that
+:func:`read_image` or :func:`read_pixels`), the one place that
 turns any Pillow image into ``uint8`` arrays:
 
 * grayscale (``1``, ``L``, ``LA``, 16-bit, float, or a palette of grays) is replicated to three
@@ -55,7 +55,7 @@ DECODE_BYTES_PER_PIXEL = 12
 
 __all__ = ["ImageReadError", "ImageTooLargeError", "IMAGE_EXTENSIONS", "MAX_PIXELS", "MEMORY_BUDGET_ENV",
            "DECODE_BYTES_PER_PIXEL", "memory_budget", "check_memory", "Pixels", "pixels_from_pil",
-           "read_pixels", "read_image", "read_image_with_alpha", "write_image", "list_images",
+           "read_pixels", "read_image", "write_image", "list_images",
            "center_crop"]
 
 
@@ -233,15 +233,6 @@ def read_image(path, max_pixels: int | None = MAX_PIXELS, bytes_per_pixel: float
     Errors as :func:`read_pixels`.
     """
     return read_pixels(path, max_pixels, bytes_per_pixel, work).rgb
-
-
-def read_image_with_alpha(path, max_pixels: int | None = MAX_PIXELS) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read an image as ``(rgb uint8 (H,W,3), alpha uint8 (H,W) or None)``.
-
-    ``alpha`` is ``None`` when the file has no alpha channel or transparency.
-    """
-    px = read_pixels(path, max_pixels)
-    return px.rgb, px.alpha
 
 
 def _format_for(path: Path) -> str:

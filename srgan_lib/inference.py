@@ -149,7 +149,7 @@ def _to_input(x_uint8):
     return ops.take(ops.convert_to_tensor(LR_FROM_UINT8), ops.cast(x_uint8, "int32"), axis=0)
 
 
-def _to_uint8(y):
+def _hr_to_uint8_on_device(y):
     from keras import ops
     return ops.cast(ops.clip(ops.round((y + 1.0) * 127.5), 0.0, 255.0), "uint8")
 
@@ -179,7 +179,7 @@ class Predictor:
 
             def forward(params, x, as_uint8):
                 y, _ = net.stateless_call(params[0], params[1], _to_input(x), training=False)
-                return _to_uint8(y) if as_uint8 else y
+                return _hr_to_uint8_on_device(y) if as_uint8 else y
 
             jitted = jax.jit(forward, static_argnums=2)
             self._run = lambda x, as_uint8: np.asarray(jitted(params, x, as_uint8))
@@ -187,7 +187,7 @@ class Predictor:
             import tensorflow as tf
 
             spec = [tf.TensorSpec([None, None, None, 3], tf.uint8)]
-            to_uint8 = tf.function(lambda x: _to_uint8(net(_to_input(x), training=False)),
+            to_uint8 = tf.function(lambda x: _hr_to_uint8_on_device(net(_to_input(x), training=False)),
                                    input_signature=spec, autograph=False)
             to_float = tf.function(lambda x: net(_to_input(x), training=False),
                                    input_signature=spec, autograph=False)

@@ -32,7 +32,6 @@ maps, i.e. :func:`lsgan_discriminator_loss` of ``sigmoid(logits)``.  Its *genera
 ``loss_weights=[1e-3, 1/12.75**2]``: binary cross-entropy against ones, -log D(G(x)), the
 non-saturating loss of Eq. 6 (:func:`generator_adversarial_loss`), plus the MSE of VGG19
 ``layers[9]`` features (phi_3,3 of un-preprocessed [-1, 1] images; see :mod:`srgan_lib.vgg`).
-:func:`lsgan_generator_loss` is Mao et al.'s generator loss, not the seed's.
 """
 from __future__ import annotations
 
@@ -41,7 +40,7 @@ from keras import ops
 __all__ = [
     "mse", "content_loss", "generator_adversarial_loss", "saturating_generator_loss",
     "discriminator_loss", "discriminator_accuracy", "perceptual_loss",
-    "lsgan_generator_loss", "lsgan_discriminator_loss",
+    "lsgan_discriminator_loss",
 ]
 
 
@@ -113,14 +112,6 @@ def discriminator_accuracy(real_logits, fake_logits):
 def perceptual_loss(content, adversarial, weight=1e-3):
     """Eq. 3: l^SR = l^SR_X + weight * l^SR_Gen (weight 10^-3 in the paper)."""
     return content + weight * adversarial
-
-
-def lsgan_generator_loss(fake_scores):
-    """Least-squares generator loss of Mao et al.: mean((D(G(x)) - 1)^2) on raw scores.
-
-    Not the seed's generator loss: the seed trained its generator with binary cross-entropy,
-    i.e. :func:`generator_adversarial_loss` (see the module docstring)."""
-    return ops.mean(ops.square(ops.convert_to_tensor(fake_scores) - 1.0))
 
 
 def lsgan_discriminator_loss(real_scores, fake_scores):

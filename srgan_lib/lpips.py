@@ -287,12 +287,13 @@ class LPIPS:
         from keras import ops
 
         n = ops.shape(x)[0]
-        feats = self.backbone(ops.concatenate([ops.convert_to_tensor(x), ops.convert_to_tensor(y)], 0))
+        both = ops.concatenate([ops.convert_to_tensor(x), ops.convert_to_tensor(y)], axis=0)
         total = 0.0
-        for f, w in zip(feats, self.heads):
-            f = f / (ops.sqrt(ops.sum(f * f, axis=-1, keepdims=True)) + 1e-10)
-            d = (f[:n] - f[n:]) ** 2
-            total = total + ops.mean(ops.sum(d * ops.convert_to_tensor(w), axis=-1), axis=(1, 2))
+        for f, w in zip(self.backbone(both), self.heads):  # the five compared layers
+            f = f / (ops.sqrt(ops.sum(f * f, axis=-1, keepdims=True)) + 1e-10)  # unit length
+            d = (f[:n] - f[n:]) ** 2  # squared difference per channel
+            weighted = ops.sum(d * ops.convert_to_tensor(w), axis=-1)  # the linear head
+            total = total + ops.mean(weighted, axis=(1, 2))  # mean over the positions
         return total
 
 

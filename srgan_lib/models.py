@@ -67,7 +67,7 @@ from keras import layers, ops
 
 __all__ = [
     "PixelShuffle", "srresnet", "discriminator", "PRELU_INIT",
-    "LR_FROM_UINT8", "HR_FROM_UINT8", "lr_from_uint8", "hr_from_uint8", "hr_to_uint8", "lr_to_uint8",
+    "LR_FROM_UINT8", "HR_FROM_UINT8", "lr_from_uint8", "hr_from_uint8", "hr_to_uint8",
     "super_resolve", "params_by_layer_type",
 ]
 
@@ -243,12 +243,6 @@ def hr_to_uint8(y) -> np.ndarray:
     """float in [-1, 1] -> uint8, ``round((y + 1) * 127.5)`` clipped to 0..255."""
     y = np.asarray(y, dtype=np.float64)
     return np.clip(np.round((y + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
-def lr_to_uint8(x) -> np.ndarray:
-    """float in [0, 1] -> uint8, ``round(x * 255)`` clipped to 0..255."""
-    x = np.asarray(x, dtype=np.float64)
-    return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)
 
 
 def super_resolve(generator, lr_uint8, batch: bool = False) -> np.ndarray:

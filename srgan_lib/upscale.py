@@ -28,7 +28,7 @@ TensorFlow with ``TF_ENABLE_ONEDNN_OPTS=0`` (set before it is imported), and off
 at rounding boundaries with oneDNN.
 
 Receptive field of the default SRResNet (16 residual blocks, x4), derived from the kernel
-sizes by :func:`receptive_field` walking the layers backwards from the output (an
+sizes by :func:`receptive_radius` walking the layers backwards from the output (an
 upsampling by ``f`` maps a radius ``r`` to ``ceil(r / f)`` coarser pixels)::
 
     tail conv9x9 (HR)                 r = 4   HR pixels
@@ -82,10 +82,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from srgan_lib.degrade import check_scale
 from srgan_lib.errors import UserError
 
 __all__ = ["DEFAULT_TILE", "BATCH_PIXELS", "ALPHA_MARGIN", "SRRESNET_RECEPTIVE_FIELD",
-           "receptive_field", "tile_windows", "upscale", "upscale_file", "device_scope",
+           "receptive_radius", "tile_windows", "upscale", "upscale_file", "device_scope",
            "output_path_for", "add_arguments", "main"]
 
 DEFAULT_TILE = 256
@@ -104,7 +105,7 @@ OUTPUT_BYTES_PER_PIXEL = 8
 def input_bytes_per_pixel(scale: int, tile) -> int:
     """Memory per input pixel of upscaling a file by ``scale``: decoding, the output image, and,
     with ``tile`` 0 (one piece), the generator's activations over the whole output."""
-    from srgan_lib.evaluate import GENERATOR_BYTES_PER_PIXEL
+    from srgan_lib.data.benchmark import GENERATOR_BYTES_PER_PIXEL
     from srgan_lib.images import DECODE_BYTES_PER_PIXEL
 
     per_output = OUTPUT_BYTES_PER_PIXEL + (GENERATOR_BYTES_PER_PIXEL if tile is not None and int(tile) == 0 else 0)
@@ -119,7 +120,7 @@ _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 # ----------------------------------------------------------------------------------------
 # receptive field and tiling geometry
 
-def receptive_field(model) -> int:
+def receptive_radius(model) -> int:
     """Receptive-field radius of a fully convolutional generator, in LR (input) pixels.
 
     Walks ``model.layers`` from the output back to the input: a ``Conv2D`` with kernel
@@ -141,21 +142,21 @@ def receptive_field(model) -> int:
         if isinstance(layer, keras.layers.InputLayer):
             continue
         if isinstance(layer, (keras.layers.Conv2DTranspose,)) or "Pool" in name:
-            raise UserError(f"receptive_field: cannot handle layer {layer.name!r} ({name})")
+            raise UserError(f"receptive_radius: cannot handle layer {layer.name!r} ({name})")
         if isinstance(layer, keras.layers.Conv2D) or name in ("DepthwiseConv2D", "SeparableConv2D"):
             if any(int(s) != 1 for s in layer.strides):
-                raise UserError(f"receptive_field: strided convolution {layer.name!r} is not supported")
+                raise UserError(f"receptive_radius: strided convolution {layer.name!r} is not supported")
             k = max(int(v) for v in layer.kernel_size)
             d = max(int(v) for v in layer.dilation_rate)
             if layer.padding != "same":
-                raise UserError(f"receptive_field: convolution {layer.name!r} has padding "
+                raise UserError(f"receptive_radius: convolution {layer.name!r} has padding "
                                  f"{layer.padding!r}; tiling needs 'same'")
             radius += d * (k - 1) // 2
         elif name == "PixelShuffle" or isinstance(layer, keras.layers.UpSampling2D):
             f = layer.block_size if name == "PixelShuffle" else max(int(v) for v in layer.size)
             radius = -(-radius // int(f))
         elif isinstance(layer, keras.Model):  # a nested model: recurse
-            radius += receptive_field(layer)
+            radius += receptive_radius(layer)
     return int(radius)
 
 
@@ -286,7 +287,7 @@ def _output_tiles(px, predictor, tile, overlap, batch, progress):
         tile = DEFAULT_TILE
     tile = int(tile)
     if overlap is None:
-        overlap = receptive_field(predictor.model) if tile > 0 and (h > tile or w > tile) else 0
+        overlap = receptive_radius(predictor.model) if tile > 0 and (h > tile or w > tile) else 0
     for box, sr in _sr_tiles(px.rgb, predictor, s, tile, overlap, batch, progress):
         parts = [np.asarray(Image.fromarray(sr).convert("L"))[:, :, None] if px.gray else sr]
         if px.alpha is not None:
@@ -317,19 +318,13 @@ def _to_pil(px, predictor, tile, overlap, batch, progress):
     return im
 
 
-def _check_scale(scale) -> int:
-    if int(scale) != scale or int(scale) < 1:
-        raise UserError(f"scale must be a positive integer (got {scale!r})")
-    return int(scale)
-
-
 def _checked_predictor(model, scale):
     """``model`` compiled (:func:`srgan_lib.inference.make_predictor`) unless it is a predictor;
     a ``scale`` other than the model's is a :class:`UserError`."""
     from srgan_lib.inference import Predictor, make_predictor
 
     predictor = model if isinstance(model, Predictor) else make_predictor(model)
-    if scale is not None and _check_scale(scale) != predictor.scale:
+    if scale is not None and check_scale(scale) != predictor.scale:
         raise UserError(f"the model upscales by {predictor.scale}, not by scale {scale}")
     return predictor
 
@@ -365,7 +360,7 @@ def upscale(image, model, tile=None, overlap=None, scale=None, progress=False, b
         tile: LR window size (the network input); ``None`` -> :data:`DEFAULT_TILE`,
             ``0`` -> whole-image inference in one call.
         overlap: LR pixels of context on each inner window edge; ``None`` -> the model's
-            :func:`receptive_field` (40 for the default SRResNet), which makes the result
+            :func:`receptive_radius` (40 for the default SRResNet), which makes the result
             equal to whole-image inference.
         scale: the upscaling factor expected of the model (``None``: the model's own).
         progress: show a tqdm bar over the tiles.
@@ -516,7 +511,7 @@ def main(args) -> int:
     from srgan_lib.inference import make_predictor
     from srgan_lib.weights import load_generator
 
-    scale = _check_scale(args.scale)
+    scale = check_scale(args.scale)
     if args.output is not None and not args.output.strip():
         raise UserError("-o/--output is empty ('' would mean the working directory): name the file or folder")
     if args.tile < 0:
@@ -536,7 +531,7 @@ def main(args) -> int:
     failed = 0
     with device_scope(args.device):
         predictor = _checked_predictor(make_predictor(load_generator(args.model)), scale)
-        overlap = args.overlap if args.overlap is not None else receptive_field(predictor.model)
+        overlap = args.overlap if args.overlap is not None else receptive_radius(predictor.model)
         if args.tile and args.tile <= 2 * overlap:
             raise UserError(f"--tile {args.tile} must be larger than 2 x overlap ({2 * overlap})")
         for folder in dict.fromkeys(dst.parent for _, dst in jobs):

@@ -20,6 +20,32 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_pages(caption: str | None = None) -> list[Path]:
+    """The book's pages in ``_toc.yml`` order, as their source files (``.ipynb`` or ``.md``): the root
+    page and every part's chapters, or only the chapters of the part captioned ``caption``."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    entries = [] if caption else [toc["root"]]
+    for part in toc.get("parts", []):
+        if caption is None or part.get("caption") == caption:
+            entries += [chapter["file"] for chapter in part.get("chapters", [])]
+    pages = []
+    for entry in entries:
+        found = [ROOT / f"{entry}{suffix}" for suffix in (".ipynb", ".md") if (ROOT / f"{entry}{suffix}").is_file()]
+        assert len(found) == 1, f"_toc.yml entry {entry!r}: expected one .ipynb or .md source, found {found}"
+        pages.append(found[0])
+    return pages
+
+
+#: the numbered chapters (``_toc.yml``'s part "Chapters") and every notebook of the book, in toc order
+CHAPTERS = toc_pages("Chapters")
+BOOK_NOTEBOOKS = [p for p in toc_pages() if p.suffix == ".ipynb"]
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     d = os.environ.get("SRGAN_DATA_DIR")

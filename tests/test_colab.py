@@ -28,8 +28,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import BOOK_NOTEBOOKS
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+NOTEBOOKS = BOOK_NOTEBOOKS  # _toc.yml's notebooks
 CONSTRAINTS = ROOT / "tests" / "colab" / "colab-constraints.txt"
 # What the chapters import, besides srgan_lib and its own requirements; TensorFlow as tensorflow-cpu.
 KERNEL_PACKAGES = ["keras", "numpy", "scipy", "scikit-image", "pillow", "matplotlib", "tqdm", "h5py",

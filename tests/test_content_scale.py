@@ -7,7 +7,7 @@ shipped SRResNet-MSE, where SRGAN training starts:
 and what it is for: the adversarial share of the generator loss of srgan-vgg22 and srgan-vgg54
 agrees to a factor of 2, and `srgan eval` distances on Set5 bicubic agree to a factor of 10.
 
-Measured (de-quantised VGG19 weights, TF 2.21 CPU, the patch stream of vgg.CALIBRATION): on
+Measured (de-quantised VGG19 weights, TF 2.21 CPU, the patch stream of content_scale.CALIBRATION): on
 calibration batch 0 the VGG22 : VGG54 loss ratio is 0.94 and the adversarial shares are 0.76 % and
 0.71 %; over the 16 x 16 calibration patches the losses are 0.162 and 0.156 (ratio 1.04; the
 recomputed divisor of phi_2,2 is 368), 13x the pixel MSE of 0.0119.
@@ -28,22 +28,22 @@ def _np(x):
 # ---------------------------------------------------------------- the rule (no data needed)
 
 def test_scales_from_calibration_rule():
-    from srgan_lib import vgg
+    from srgan_lib import content_scale, vgg
     from srgan_lib.errors import UserError
     # the numbers measured when the constants were fixed (16 x 16 patches, seed 0)
-    s = vgg.scales_from_calibration(0.01328, {"22": 22843.0, "54": 28.52})
+    s = content_scale.scales_from_calibration(0.01328, {"22": 22843.0, "54": 28.52})
     assert s["54"] == 12.75  # (a) 28.52 / 12.75^2 = 0.175 is 13x the pixel MSE: the paper's constant stays
     assert s["22"] == pytest.approx(12.75 * np.sqrt(22843 / 28.52), rel=1e-12)
     assert round(s["22"]) == vgg.FEATURE_SCALE["22"]
     # (a) violated: the VGG54 loss 100x the pixel MSE -> its divisor makes it equal to the pixel MSE
     raw54 = 100 * 0.01 * 12.75 ** 2
-    s = vgg.scales_from_calibration(0.01, {"54": raw54, "vgg22": 4 * raw54})
+    s = content_scale.scales_from_calibration(0.01, {"54": raw54, "vgg22": 4 * raw54})
     assert raw54 / s["54"] ** 2 == pytest.approx(0.01, rel=1e-12)
     assert 4 * raw54 / s["22"] ** 2 == pytest.approx(0.01, rel=1e-12)
     with pytest.raises(UserError, match="reference layer '54'"):
-        vgg.scales_from_calibration(0.01, {"22": 1.0})
+        content_scale.scales_from_calibration(0.01, {"22": 1.0})
     with pytest.raises(UserError, match="positive"):
-        vgg.scales_from_calibration(0.0, {"54": 1.0})
+        content_scale.scales_from_calibration(0.0, {"54": 1.0})
 
 
 # ---------------------------------------------------------------- on the training data
@@ -53,24 +53,24 @@ def calibration(data_dir, vgg_weights):
     """The shipped SRResNet-MSE and calibration batch 0 (16 patches of 96x96, seed 0)."""
     import warnings
 
-    from srgan_lib import vgg, weights
+    from srgan_lib import content_scale, weights
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one T91 image is smaller than a patch: skipped
-        (batch,) = vgg.calibration_batches(batches=1)
-    return weights.load_generator(vgg.CALIBRATION["generator"]), batch
+        (batch,) = content_scale.calibration_batches(batches=1)
+    return weights.load_generator(content_scale.CALIBRATION["generator"]), batch
 
 
 @pytest.mark.needs_data
 @pytest.mark.needs_vgg
 def test_feature_scale_meets_the_criterion_on_a_calibration_batch(calibration):
-    from srgan_lib import vgg
+    from srgan_lib import content_scale, vgg
     generator, batch = calibration
-    stats = vgg.calibration_statistics(generator, [batch])
+    stats = content_scale.calibration_statistics(generator, [batch])
     px = stats["pixel_mse"]
     loss = {k: raw / vgg.FEATURE_SCALE[k] ** 2 for k, raw in stats["raw_mse"].items()}
     assert stats["patches"] == 16 and set(loss) == {"22", "54"}
     for k in loss:  # (a)
-        assert 1 / vgg.MAX_RATIO_TO_PIXEL_MSE < loss[k] / px < vgg.MAX_RATIO_TO_PIXEL_MSE, (k, loss[k], px)
+        assert 1 / content_scale.MAX_RATIO_TO_PIXEL_MSE < loss[k] / px < content_scale.MAX_RATIO_TO_PIXEL_MSE, (k, loss[k], px)
     ratio = loss["22"] / loss["54"]  # (b), to the one-batch bound
     assert 1 / ONE_BATCH_BOUND < ratio < ONE_BATCH_BOUND, ratio
     # the paper's 1/12.75 for phi_2,2 fails (a) by orders of magnitude: what the scale fixes
@@ -89,23 +89,23 @@ def test_feature_scale_meets_the_criterion_on_a_calibration_batch(calibration):
 @pytest.mark.needs_data
 @pytest.mark.needs_vgg
 def test_feature_scale_meets_the_criterion_on_the_calibration_set(calibration):
-    """The full calibration point of vgg.CALIBRATION: criterion (b) to EQUAL_LOSS_TOLERANCE, and
+    """The full calibration point of content_scale.CALIBRATION: criterion (b) to EQUAL_LOSS_TOLERANCE, and
     the constants recomputed from it round to the shipped ones (within 5 %: 10 % in the loss)."""
     import warnings
 
-    from srgan_lib import vgg
+    from srgan_lib import content_scale, vgg
     generator, _ = calibration
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        batches = vgg.calibration_batches()
-    stats = vgg.calibration_statistics(generator, batches)
-    assert stats["patches"] == vgg.CALIBRATION["batches"] * vgg.CALIBRATION["batch_size"]
+        batches = content_scale.calibration_batches()
+    stats = content_scale.calibration_statistics(generator, batches)
+    assert stats["patches"] == content_scale.CALIBRATION["batches"] * content_scale.CALIBRATION["batch_size"]
     px = stats["pixel_mse"]
     loss = {k: raw / vgg.FEATURE_SCALE[k] ** 2 for k, raw in stats["raw_mse"].items()}
     for k in loss:
-        assert 1 / vgg.MAX_RATIO_TO_PIXEL_MSE < loss[k] / px < vgg.MAX_RATIO_TO_PIXEL_MSE
-    assert abs(loss["22"] / loss["54"] - 1) < vgg.EQUAL_LOSS_TOLERANCE
-    recomputed = vgg.scales_from_calibration(px, stats["raw_mse"])
+        assert 1 / content_scale.MAX_RATIO_TO_PIXEL_MSE < loss[k] / px < content_scale.MAX_RATIO_TO_PIXEL_MSE
+    assert abs(loss["22"] / loss["54"] - 1) < content_scale.EQUAL_LOSS_TOLERANCE
+    recomputed = content_scale.scales_from_calibration(px, stats["raw_mse"])
     assert recomputed["54"] == vgg.PAPER_SCALE
     assert recomputed["22"] == pytest.approx(vgg.FEATURE_SCALE["22"], rel=0.05)
 

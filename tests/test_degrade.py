@@ -183,13 +183,3 @@ def test_upscale_baselines(rng):
     np.testing.assert_array_equal(bc, np.clip(np.rint(_imresize_ref(lr, 4)), 0, 255).astype(np.uint8))
 
 
-def test_degrade_and_upscale(rng):
-    img = rng.integers(0, 256, size=(98, 98, 3), dtype=np.uint8)  # 98 is not divisible by 4: modcropped to 96
-    hr, lr, up = D.degrade_and_upscale(img, 4)
-    assert hr.shape == up.shape == (96, 96, 3) and lr.shape == (24, 24, 3)
-    np.testing.assert_array_equal(lr, D.bicubic(img[:96, :96], 4))
-    np.testing.assert_array_equal(up, D.upscale_bicubic(lr, 4))
-    _, lr_blur, _ = D.degrade_and_upscale(img, 3, sigma=1.5)
-    np.testing.assert_array_equal(lr_blur, D.gaussian_bicubic(img[:96, :96], 3, 1.5))
-    with pytest.raises(ValueError):
-        D.degrade_and_upscale(img, 4, sigma=-1)

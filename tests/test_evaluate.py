@@ -356,8 +356,8 @@ def test_feature_distances_on_the_training_scale(capsys, good_dir, vgg_weights):
     md = format_table(results, "markdown")
     assert md.splitlines()[0] == "| Method | Mini PSNR | Mini SSIM | Mini VGG22 | Mini VGG54 |"
     assert format_table(results, "csv").splitlines()[0] == "dataset,model,scale,n,psnr,ssim,vgg22,vgg54,identical"
-    # the Python API: feature_layers, and the older feature_layer= keyword
-    one = evaluate(items, "bicubic", feature_layer="54", dataset_name="Mini")
+    # the Python API: feature_layers
+    one = evaluate(items, "bicubic", feature_layers=("54",), dataset_name="Mini")
     assert "vgg22" not in one and one["vgg54"] == pytest.approx(by["bicubic"]["vgg54"], rel=1e-6)
     assert evaluate(items, "bicubic", feature_layers=("vgg22",))["vgg22"] == pytest.approx(by["bicubic"]["vgg22"],
                                                                                            rel=1e-6)

@@ -7,7 +7,7 @@ from PIL import Image
 
 from srgan_lib import errors
 from srgan_lib.images import (MAX_PIXELS, ImageReadError, list_images, pixels_from_pil, read_image,
-                              read_image_with_alpha, read_pixels, write_image)
+                              read_pixels, write_image)
 
 
 @pytest.fixture
@@ -35,14 +35,14 @@ def test_la_and_rgba_drop_alpha(tmp_path, rgb, rng):
     alpha = rng.integers(0, 256, size=rgb.shape[:2], dtype=np.uint8)
     Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp_path / "a.png")
     np.testing.assert_array_equal(read_image(tmp_path / "a.png"), rgb)
-    got_rgb, got_alpha = read_image_with_alpha(tmp_path / "a.png")
-    np.testing.assert_array_equal(got_rgb, rgb)
-    np.testing.assert_array_equal(got_alpha, alpha)
+    px = read_pixels(tmp_path / "a.png")
+    np.testing.assert_array_equal(px.rgb, rgb)
+    np.testing.assert_array_equal(px.alpha, alpha)
     Image.fromarray(np.dstack([rgb[:, :, 0], alpha]), "LA").save(tmp_path / "la.png")
     out = read_image(tmp_path / "la.png")
     np.testing.assert_array_equal(out, np.repeat(rgb[:, :, :1], 3, axis=2))
-    assert read_image_with_alpha(tmp_path / "la.png")[1] is not None
-    assert read_image_with_alpha(write_image(tmp_path / "b.png", rgb))[1] is None
+    assert read_pixels(tmp_path / "la.png").alpha is not None
+    assert read_pixels(write_image(tmp_path / "b.png", rgb)).alpha is None
 
 
 def test_palette(tmp_path):

@@ -201,6 +201,6 @@ def test_readme_lpips_table_is_evaluation_x4_and_the_published_values():
             r = stored[(model, dataset)]
             assert cell == f"{r['lpips']:.4f} / {r['lpips_vgg']:.4f}", (label, dataset)
             assert r["lpips_protocol"] == lpips.PROTOCOL
-    for label, method in (("bicubic, published (SPSR)", "bicubic"), ("SRGAN, published (SPSR)", "SRGAN"),
-                          ("ESRGAN, published (SPSR)", "ESRGAN"), ("SPSR, published", "SPSR")):
+    published = {f"{m}, published (SPSR)": m for m in PUBLISHED if m != "SPSR"} | {"SPSR, published": "SPSR"}
+    for label, method in published.items():
         assert rows[label] == [f"{PUBLISHED[method][d][1]:.4f}" for d in ("Set5", "Set14", "BSD100")], label

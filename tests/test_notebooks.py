@@ -21,8 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import BOOK_NOTEBOOKS, CHAPTERS, toc_pages
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+NOTEBOOKS = BOOK_NOTEBOOKS
 
 
 def _checker():
@@ -32,10 +34,14 @@ def _checker():
     return mod
 
 
-def test_there_are_six_chapters():
-    names = [p.name for p in NOTEBOOKS]
-    for i in range(1, 7):
-        assert any(n.startswith(f"0{i}_") for n in names), f"chapter {i} is missing: {names}"
+def test_the_toc_lists_every_page_and_the_seven_chapters():
+    """_toc.yml is the one list of pages (the tests read it): every source under book/ is in it, and
+    its numbered part is chapters 1 to 7 in order."""
+    listed = {p.relative_to(ROOT) for p in toc_pages()}
+    sources = {p.relative_to(ROOT) for p in (ROOT / "book").glob("*") if p.suffix in (".ipynb", ".md")}
+    assert sources == listed, f"pages not in _toc.yml: {sorted(sources - listed)}"
+    assert [p.name[:3] for p in CHAPTERS] == [f"0{i}_" for i in range(1, 8)], [p.name for p in CHAPTERS]
+    assert all(p.suffix == ".ipynb" for p in CHAPTERS)
 
 
 def test_notebooks_committed_clean():

@@ -16,15 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import toc_pages
 from headless_chromium import CDP, ChromiumError, find_chromium, launch
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-PAGES = ["book/01_degradation.html", "book/06_evaluation.html", "book/02_srresnet.html",
-         "book/03_perceptual_loss.html", "book/04_discriminator.html", "book/05_gan_training.html",
-         "book/07_after_srgan.html", "book/intro.html", "book/reproduction.html", "book/from_the_blog.html",
-         "book/notation.html", "book/bibliography.html"]
+PAGES = [str(p.relative_to(ROOT).with_suffix(".html")) for p in toc_pages()]  # every page of _toc.yml
 # What a rendered page may not show (issue #20): elements wider than the text column (cut off, or only seen by
 # scrolling sideways), the same image twice, a returned string echoed as its repr, build-machine paths.
 LAYOUT_JS = r"""(() => {

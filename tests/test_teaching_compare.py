@@ -58,17 +58,17 @@ def test_comparison_validates_its_input():
 
 
 def test_super_resolve_is_cached_once_per_image_and_variant(monkeypatch):
-    from srgan_lib import evaluate
+    from srgan_lib import methods
     from srgan_lib.degrade import bicubic, upscale_bicubic
     from srgan_lib.teaching import compare
     calls = []
-    real = evaluate.make_method
+    real = methods.make_method
 
     def counting(spec, scale=4):
         calls.append(spec)
         return real(spec, scale)
 
-    monkeypatch.setattr(evaluate, "make_method", counting)
+    monkeypatch.setattr(compare, "make_method", counting)
     rng = np.random.default_rng(0)
     images = [("a", rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)),
               ("b", rng.integers(0, 256, (48, 36, 3), dtype=np.uint8))]

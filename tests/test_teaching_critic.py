@@ -11,12 +11,12 @@ def test_receptive_fields_of_the_library_and_seed_heads():
 
     patch = models.discriminator((None, None, 3), head="patch")
     seed = critic.seed_discriminator(df=8)
-    assert critic.receptive_field(patch) == 93
-    assert critic.receptive_field(seed) == 61
-    assert critic.receptive_field(models.discriminator((96, 96, 3))) is None
+    assert critic.receptive_field_size(patch) == 93
+    assert critic.receptive_field_size(seed) == 61
+    assert critic.receptive_field_size(models.discriminator((96, 96, 3))) is None
     assert [g["jump"] for g in critic.conv_geometry(patch)] == [1, 2, 2, 4, 4, 8, 8, 16, 16]
     small = critic.small_critic(base=4)
-    assert critic.receptive_field(small) == 93
+    assert critic.receptive_field_size(small) == 93
     x = np.random.default_rng(0).uniform(-1, 1, (1, 160, 160, 3)).astype("float32")
     g = critic.input_gradient(small, x, (5, 5))
     ys, xs = np.nonzero(g)

@@ -201,3 +201,25 @@ def test_widget_builds(rng):
     assert before.startswith(b"\x89PNG")
     image.value = "x"
     assert bytes(picture.value).startswith(b"\x89PNG") and bytes(picture.value) != before
+
+
+def test_chapter_1_scores_equal_srgan_eval(data_dir):
+    """Chapter 1 scores Set14 through samples.sample_images and MismatchStudy; every image's PSNR and
+    SSIM must be srgan eval's, the gray bridge (scored on its gray levels) included."""
+    from srgan_lib import degrade
+    from srgan_lib.evaluate import evaluate
+    from srgan_lib.teaching import degradations, samples
+
+    images = samples.sample_images("Set14", scale=4)
+    assert images.is_benchmark and images.gray == frozenset({"bridge"})
+
+    def bicubic(lr_batch):  # an "upscaler" that is the bicubic baseline: sr_psnr is then eval's bicubic
+        return np.stack([degrade.upscale_bicubic(lr, 4) for lr in lr_batch])
+
+    study = degradations.MismatchStudy(images, bicubic, kinds=["matlab"])
+    ref = {r["name"]: r for r in evaluate("Set14", "bicubic")["images"]}
+    for name, _ in images:
+        score = study.score(name, "matlab")
+        assert score["sr_psnr"] == pytest.approx(ref[name]["psnr"], abs=1e-9), name
+        assert score["bicubic_psnr"] == pytest.approx(ref[name]["psnr"], abs=1e-9), name
+        assert score["sr_ssim"] == pytest.approx(ref[name]["ssim"], abs=1e-9), name

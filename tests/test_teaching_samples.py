@@ -23,7 +23,8 @@ def test_sample_images_uses_the_dataset_when_cached(tmp_path, monkeypatch):
     np.testing.assert_array_equal(s[1][1], arrays["b"][:28, :20])
     assert s.describe() == "Set5: a 16x16, b 20x28"
     assert len(samples.sample_images("set5", limit=1)) == 1  # case-insensitive name, limit
-    assert data.is_cached("Set5") and not data.is_cached("Set14")
+    assert data.cached_folder("Set5", data.default_cache_dir()) and not data.cached_folder(
+        "Set14", data.default_cache_dir())
 
 
 def test_sample_images_falls_back_to_scikit_image(tmp_path, monkeypatch):

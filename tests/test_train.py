@@ -573,12 +573,12 @@ def test_cli_defaults_come_from_train_config(tmp_path):
 def test_offline_validation_set_disables_validation_with_a_warning(images, tmp_path, monkeypatch):
     import urllib.error
 
-    from srgan_lib import evaluate
+    from srgan_lib.data import benchmark
 
     def offline(name, scale=4, **kw):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(evaluate, "load_eval_set", offline)
+    monkeypatch.setattr(benchmark, "load_eval_set", offline)
     messages = []
     summary = train.train(tiny(val_data="Set5", val_every=1, sample_every=1), tmp_path / "run", images=images,
                           verbose=0, echo=messages.append)

@@ -90,7 +90,7 @@ def _measured_receptive_field(model, size):
 def test_receptive_field_default_srresnet_derived_and_measured():
     keras.utils.set_random_seed(0)
     model = models.srresnet()  # the paper's 16-block x4 model
-    assert U.receptive_field(model) == U.SRRESNET_RECEPTIVE_FIELD == 40
+    assert U.receptive_radius(model) == U.SRRESNET_RECEPTIVE_FIELD == 40
     assert _measured_receptive_field(model, 2 * 40 + 11) == 40
 
 
@@ -99,7 +99,7 @@ def test_receptive_field_default_srresnet_derived_and_measured():
 def test_receptive_field_formula_small(blocks):
     keras.utils.set_random_seed(0)
     model = models.srresnet(num_blocks=blocks, filters=8)
-    assert U.receptive_field(model) == 8 + 2 * blocks
+    assert U.receptive_radius(model) == 8 + 2 * blocks
     assert _measured_receptive_field(model, 2 * (8 + 2 * blocks) + 9) == 8 + 2 * blocks
 
 
@@ -135,7 +135,7 @@ def test_tiled_equals_whole_image(pred, shape):
     + oneDNN: float32 differences ~1e-6)."""
     rng = np.random.default_rng(sum(shape))
     img = rng.integers(0, 256, shape + (3,), dtype=np.uint8)
-    rf = U.receptive_field(pred.model)
+    rf = U.receptive_radius(pred.model)
     whole_f = pred.predict_float(img[None])[0]
     whole_u = U.upscale(img, pred, tile=0)
     np.testing.assert_array_equal(whole_u, pred(img[None])[0])
@@ -161,7 +161,7 @@ def test_upscale_matches_the_keras_model(small, pred):
 def test_too_small_overlap_is_not_exact(pred):
     """The equality above is not vacuous: one pixel less than the receptive field breaks it."""
     img = np.random.default_rng(3).integers(0, 256, (48, 48, 3), dtype=np.uint8)
-    rf = U.receptive_field(pred.model)
+    rf = U.receptive_radius(pred.model)
     whole_f = pred.predict_float(img[None])[0]
     tiled_f = _tiled_float(img, pred, 2 * rf + 4, rf - 1)
     # well above the 2e-5 tolerance of test_tiled_equals_whole_image (measured: ~5e-4;

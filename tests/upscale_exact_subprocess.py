@@ -13,7 +13,7 @@ from srgan_lib import upscale as U
 keras.utils.set_random_seed(0)
 model = models.srresnet(num_blocks=2, filters=16)
 pred = inference.make_predictor(model)
-rf = U.receptive_field(model)
+rf = U.receptive_radius(model)
 out = {}
 for shape in [(53, 71), (40, 40), (1, 57), (45, 1), (9, 13)]:
     img = np.random.default_rng(sum(shape)).integers(0, 256, shape + (3,), dtype=np.uint8)

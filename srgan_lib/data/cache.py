@@ -1,24 +1,17 @@
-"""Where datasets live: the cache folder and the lookup of a dataset name or folder.
-
-A dataset is found, in order:
-
-1. as a local folder path (its ``HR/`` sub-folder is used when it has one);
-2. as ``NAME/HR/*`` or ``NAME/*`` under the cache folder ``$SRGAN_DATA_DIR``
-   (default ``~/.cache/srgan_lib/datasets``), the name matched exactly, then as the registry
-   spells it, then case-insensitively -- no network is used then;
-3. by downloading it from the registry into that cache (:func:`srgan_lib.data.download_dataset`).
+"""Where datasets live: the cache folder (``$SRGAN_DATA_DIR``, default ``~/.cache/srgan_lib/datasets``),
+the image files of a dataset folder, and a cached dataset's folder by name.  Finding a dataset by name or
+folder, downloading it when needed, is :mod:`srgan_lib.data.lookup`.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from srgan_lib.data.registry import DATASETS, get_dataset, is_known
-from srgan_lib.errors import InputNotFoundError, UserError
-from srgan_lib.images import IMAGE_EXTENSIONS, list_images
+from srgan_lib.data.registry import get_dataset, is_known
+from srgan_lib.errors import UserError
+from srgan_lib.images import list_images
 
-__all__ = ["ENV_VAR", "default_cache_dir", "dataset_images", "cached_folder", "resolve_dataset",
-           "dataset_label", "is_cached"]
+__all__ = ["ENV_VAR", "default_cache_dir", "dataset_images", "cached_folder", "dataset_label"]
 
 ENV_VAR = "SRGAN_DATA_DIR"
 
@@ -60,50 +53,3 @@ def cached_folder(name: str, cache: Path) -> Path | None:
         if dataset_images(cache / cand):
             return cache / cand
     return None
-
-
-def resolve_dataset(name_or_dir, *, cache_dir=None, download: bool = True) -> list[Path]:
-    """Sorted image files of a folder path or of a dataset NAME (cache first, else download).
-
-    Raises :class:`InputNotFoundError` for a missing folder, an unknown name or (with
-    ``download=False``) a set that is not cached, :class:`UserError` for a folder holding no
-    image files or a file given where a folder is expected.
-    """
-    spec = os.fspath(name_or_dir)
-    if not spec.strip():
-        raise UserError("the dataset name or folder is empty ('' would mean the working directory): "
-                        "name a dataset or a folder")
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        files = dataset_images(path)
-        if not files:
-            raise UserError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in folder {str(path)!r}"
-                            " (nor in its HR/ sub-folder)")
-        return files
-    if path.exists():
-        raise UserError(f"expected a folder or a dataset name, got a file: {spec!r}")
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    folder = cached_folder(spec, cache)
-    if folder is not None:
-        return dataset_images(folder)
-    if not is_known(spec):
-        if os.sep in spec or "/" in spec or spec.startswith("."):
-            raise InputNotFoundError(f"folder not found: {spec!r}")
-        raise InputNotFoundError(f"{spec!r} is neither a folder nor a known dataset "
-                                 f"(known: {', '.join(DATASETS)}; cache: {str(cache)!r})")
-    if not download:
-        raise InputNotFoundError(f"dataset {get_dataset(spec).name} is not in the cache {str(cache)!r}"
-                                 " (run `srgan data download`)")
-    from srgan_lib.data.download import download_dataset
-
-    return dataset_images(download_dataset(spec, cache_dir=cache))
-
-
-def is_cached(name_or_dir, *, cache_dir=None) -> bool:
-    """Whether ``name_or_dir`` is a folder with images or a dataset already in the cache
-    (``$SRGAN_DATA_DIR``): true exactly when :func:`resolve_dataset` would need no download."""
-    try:
-        resolve_dataset(name_or_dir, cache_dir=cache_dir, download=False)
-    except (InputNotFoundError, UserError):
-        return False
-    return True

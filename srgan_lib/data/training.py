@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srgan_lib.data.cache import resolve_dataset
+from srgan_lib.data.lookup import resolve_dataset
 from srgan_lib.errors import UserError
 from srgan_lib.images import ImageReadError, ImageTooLargeError, read_image
 

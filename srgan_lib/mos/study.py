@@ -65,7 +65,8 @@ def parse_methods(methods) -> list[tuple[str, str]]:
 def _sr_sources(datasets, methods, scale, crop, progress, hr_digests: set):
     """Yield (dataset, image, method, uint8 image) for every item; record each HR's digest."""
     from srgan_lib.degrade import degrade
-    from srgan_lib.evaluate import eval_bytes_per_pixel, load_eval_set, make_method
+    from srgan_lib.data.benchmark import load_eval_set
+    from srgan_lib.methods import eval_bytes_per_pixel, make_method
 
     fns = {label: make_method(spec, scale) for label, spec in methods if spec != "hr"}
     cost = eval_bytes_per_pixel(spec for _, spec in methods if spec != "hr")
@@ -118,8 +119,8 @@ def prepare_study(datasets, methods, out, *, raters: int = DEFAULT_RATERS, seed:
                   sources=None, calibration_sources=None, progress=print) -> dict:
     """Build a blinded MOS study in the folder ``out`` and return its manifest.
 
-    ``datasets``: names or folders for :func:`srgan_lib.evaluate.load_eval_set`; ``methods``:
-    specs for :func:`srgan_lib.evaluate.make_method` (``LABEL=SPEC`` to name one); ``nearest``
+    ``datasets``: names or folders for :func:`srgan_lib.data.benchmark.load_eval_set`; ``methods``:
+    specs for :func:`srgan_lib.methods.make_method` (``LABEL=SPEC`` to name one); ``nearest``
     and ``hr`` are always added.  ``crop``: centre-crop every version to at most ``crop`` x
     ``crop`` pixels (same region for all methods).  ``raters``: rater pages ``r01``...;
     a warning (through ``progress``) says when they are too few for any comparison to reach

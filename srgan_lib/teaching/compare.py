@@ -3,7 +3,7 @@
 The paper's variants (Ledig et al., Table 1 / Sec. 3.4) are the rows of its ablation: bicubic,
 SRResNet-MSE, SRGAN-MSE, SRGAN-VGG22, SRGAN-VGG54, and the HR reference.  A :class:`Comparison`
 super-resolves each benchmark image once per variant (the whole LR image, as ``srgan eval``
-does: :func:`srgan_lib.evaluate.make_method`), caches the result, and cuts crops from it.  A
+does: :func:`srgan_lib.methods.make_method`), caches the result, and cuts crops from it.  A
 variant whose weights are not shipped (:func:`srgan_lib.weights.shipped_models`) is reported in
 :attr:`Comparison.missing`, not an error.
 
@@ -28,6 +28,7 @@ import dataclasses
 import numpy as np
 
 from srgan_lib import evaluate, metrics, weights
+from srgan_lib.methods import make_method
 from srgan_lib.degrade import degrade, modcrop
 from srgan_lib.errors import UserError
 from srgan_lib.teaching.paper_tables import TABLE1_VARIANTS
@@ -85,9 +86,9 @@ class Comparison:
     """The variants of a set of images, super-resolved once and cached.
 
     Args:
-        images: ``[(name, hr_uint8 (H, W, 3)), ...]`` (e.g. :func:`srgan_lib.evaluate.load_eval_set`);
+        images: ``[(name, hr_uint8 (H, W, 3)), ...]`` (e.g. :func:`srgan_lib.data.benchmark.load_eval_set`);
             each HR image is mod-cropped to ``scale``, its LR image is the bicubic downscale.
-        variants: names of :data:`VARIANTS` or any spec of :func:`srgan_lib.evaluate.make_method`
+        variants: names of :data:`VARIANTS` or any spec of :func:`srgan_lib.methods.make_method`
             that is shipped; the unavailable ones end up in :attr:`missing`.
         scale: the upscaling factor.
         vgg_weights: VGG19 weights for the distances (None: ``$SRGAN_VGG19_WEIGHTS``).
@@ -127,7 +128,7 @@ class Comparison:
         key = (name, variant)
         if key not in self._sr:
             if variant not in self._methods:
-                self._methods[variant] = evaluate.make_method(variant, self.scale)
+                self._methods[variant] = make_method(variant, self.scale)
             self._sr[key] = np.asarray(self._methods[variant](degrade(hr, self.scale)))
         return self._sr[key]
 

@@ -1,6 +1,6 @@
 """The discriminator seen from the inside (the book's chapter 4).
 
-* :func:`conv_geometry` / :func:`receptive_field`: the receptive field of every convolution of a
+* :func:`conv_geometry` / :func:`receptive_field_size`: the receptive field of every convolution of a
   discriminator, by the recursion ``r_k = r_{k-1} + (kernel_k - 1) * jump_{k-1}``,
   ``jump_k = jump_{k-1} * stride_k``; :func:`input_gradient` checks it empirically (the input
   pixels on which one output logit depends are those with a non-zero gradient).
@@ -20,7 +20,7 @@ import numpy as np
 
 from srgan_lib.errors import UserError
 
-__all__ = ["conv_geometry", "receptive_field", "input_gradient", "seed_discriminator",
+__all__ = ["conv_geometry", "receptive_field_size", "input_gradient", "seed_discriminator",
            "trainable_after_compile", "small_critic", "critic_patches", "patch_scores",
            "score_maps_figure"]
 
@@ -55,7 +55,7 @@ def conv_geometry(model) -> list[dict]:
     return rows
 
 
-def receptive_field(model) -> int | None:
+def receptive_field_size(model) -> int | None:
     """Side of the square of input pixels that one output of ``model`` sees (None: all)."""
     rows = conv_geometry(model)
     if not rows:
@@ -91,12 +91,6 @@ def input_gradient(model, x, position) -> np.ndarray:
             tape.watch(v)
             y = pick(model(v, training=False))
         grad = tape.gradient(y, v)
-    elif backend == "torch":
-        import torch
-
-        v = torch.tensor(x, requires_grad=True)
-        pick(model(v, training=False)).backward()
-        grad = v.grad
     else:
         raise UserError(f"input_gradient: backend {backend!r} is not supported")
     return np.abs(keras.ops.convert_to_numpy(grad)[0]).sum(axis=-1)

@@ -43,7 +43,7 @@ import io
 import numpy as np
 
 from srgan_lib import metrics
-from srgan_lib.degrade import _check_scale, _check_uint8, _to_uint8, bicubic
+from srgan_lib.degrade import _check_uint8, _round_to_uint8, check_scale, bicubic
 from srgan_lib.degrade import gaussian_bicubic, upscale_bicubic, upscale_nearest
 from srgan_lib.errors import UserError
 from srgan_lib.teaching.resizers import RESIZE_LIBRARIES, resize_with
@@ -128,7 +128,7 @@ def null_space_twin(hr_uint8, scale: int = 4, amplitude: float = 16.0,
     from srgan_lib.degrade import resize_weights
 
     x = _check_uint8(hr_uint8, "null_space_twin").astype(np.float64)
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     h, w = x.shape[:2]
     if h % scale or w % scale:
         raise UserError(f"null_space_twin: {w}x{h} is not divisible by {scale}; "
@@ -184,7 +184,7 @@ def seed_lr(hr_uint8, scale: int = 4, radius: float = SEED_RADIUS) -> np.ndarray
     from PIL import Image, ImageFilter
 
     x = _check_uint8(hr_uint8, "seed_lr")
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     blurred = Image.fromarray(x).filter(ImageFilter.GaussianBlur(float(radius)))
     size = (x.shape[1] // scale, x.shape[0] // scale)
     return np.asarray(blurred.resize(size, Image.Resampling.BICUBIC))
@@ -203,7 +203,7 @@ def make_lr(hr_uint8, kind: str = "matlab", scale: int = 4) -> np.ndarray:
     ``kind`` (see the module docstring), uint8 ``(H // scale, W // scale, 3)``."""
     head, value = _parse(kind)
     x = _check_uint8(hr_uint8, "make_lr")
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     if head in RESIZE_LIBRARIES:
         return resize_with(x, scale, head)
     if head == "seed":
@@ -214,7 +214,7 @@ def make_lr(hr_uint8, kind: str = "matlab", scale: int = 4) -> np.ndarray:
     if head == "jpeg":
         return _jpeg(lr, int(value))
     rng = np.random.default_rng(NOISE_SEED)
-    return _to_uint8(lr + rng.normal(0.0, value, lr.shape))
+    return _round_to_uint8(lr + rng.normal(0.0, value, lr.shape))
 
 
 def as_upscaler(generator):
@@ -249,7 +249,7 @@ def texture_box(hr_uint8, size: int, scale: int = 4, mode: str = "busiest",
     (default ``2 * scale``) to the image border are not considered.
     """
     x = _check_uint8(hr_uint8, "texture_box")
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     if mode not in ("busiest", "flattest"):
         raise UserError(f"mode must be 'busiest' or 'flattest', got {mode!r}")
     margin = 2 * scale if margin is None else int(margin)
@@ -285,7 +285,9 @@ class MismatchStudy:
 
     Args:
         images: ``[(name, hr_uint8 (H, W, 3)), ...]`` with H, W divisible by ``scale``
-            (e.g. :func:`srgan_lib.teaching.samples.sample_images`).
+            (e.g. :func:`srgan_lib.teaching.samples.sample_images`); the names in its ``gray``
+            (an :class:`srgan_lib.data.benchmark.EvalSet`'s gray images) are scored on their gray
+            levels, as ``srgan eval`` scores them.
         generator: a shipped model name, a Keras model or an upscaler callable
             (:func:`as_upscaler`); build the upscaler once and pass it to several
             studies to compile it once.
@@ -298,7 +300,8 @@ class MismatchStudy:
 
     def __init__(self, images, generator="srresnet-mse", kinds=DEGRADATIONS,
                  scale: int = 4, trained_on: str = TRAINED_ON):
-        self.scale = _check_scale(scale)
+        self.scale = check_scale(scale)
+        self.gray = frozenset(getattr(images, "gray", ()))
         self.images = {}
         for name, hr in images:
             hr = np.asarray(hr)
@@ -365,11 +368,14 @@ class MismatchStudy:
 
     def score(self, name: str, kind: str) -> dict:
         """``{"name", "kind", "sr_psnr", "sr_ssim", "bicubic_psnr", "bicubic_ssim"}`` of
-        one image and degradation, with the benchmark protocol (Y, border ``scale``)."""
+        one image and degradation, with the benchmark protocol of ``srgan eval`` (Y, border
+        ``scale``; a gray image on its gray levels)."""
         key = (name, str(kind))
         if key not in self._scores:
             hr, s = self._hr(name), self.scale
             sr, bic = self.sr(name, kind), self.bicubic(name, kind)
+            if name in self.gray:
+                hr, sr, bic = metrics.to_gray(hr), metrics.to_gray(sr), metrics.to_gray(bic)
             self._scores[key] = {"name": name, "kind": str(kind),
                                  "sr_psnr": metrics.psnr(sr, hr, border=s),
                                  "sr_ssim": metrics.ssim(sr, hr, border=s),

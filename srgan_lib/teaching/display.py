@@ -23,7 +23,7 @@ import inspect
 import os
 import textwrap
 
-__all__ = ["markdown_table", "show_table", "note", "show_source", "source_of", "show_figure", "live_widgets",
+__all__ = ["say", "markdown_table", "show_table", "note", "show_source", "source_of", "show_figure", "live_widgets",
            "figure_png", "figure_widget", "tabs", "BUILD_ENV"]
 
 #: set to "1" by the book build (book/_ext/srgan_book_ext.py) while it executes the notebooks
@@ -54,6 +54,12 @@ def markdown_table(header, rows, align=None) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule[a] for a in align) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def say(text: str) -> None:
+    """Display a sentence (markdown) whose numbers a cell computed: how the chapters put computed
+    values into their prose."""
+    _display_markdown(text)
 
 
 def show_table(header, rows, align=None, caption: str | None = None) -> None:

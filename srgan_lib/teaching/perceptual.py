@@ -28,7 +28,7 @@ from srgan_lib import degrade, losses, vgg
 from srgan_lib.errors import UserError
 from srgan_lib.models import hr_from_uint8, hr_to_uint8
 
-__all__ = ["CONTENT_LOSSES", "regression_to_the_mean", "feature_maps", "content_loss_function",
+__all__ = ["CONTENT_LOSSES", "regression_to_the_mean", "feature_maps",
            "gradient_image", "gradient_magnitude", "Inversion", "invert", "bicubic_start"]
 
 #: content losses by preset name: None = pixel MSE (Eq. 4), else the VGG layer (Eq. 5)
@@ -94,18 +94,6 @@ def _fixed_target(features, target_uint8, what: str):
 def _loss(apply, x, fixed):
     """Eq. 4 (``apply`` None) or Eq. 5 (``apply`` computes the features) of ``x`` to ``fixed``."""
     return losses.mse(ops.cast(x if apply is None else apply(x), "float32"), fixed)
-
-
-def content_loss_function(loss: str, target_uint8, weights=None):
-    """``f(x) -> scalar``: the content loss ``loss`` of a (1, H, W, 3) [-1, 1] image to a target.
-
-    The same value as ``losses.content_loss(features, x, target)`` with the target's features
-    computed once (a constant), on the training scale of :data:`srgan_lib.vgg.FEATURE_SCALE`.
-    """
-    features = _features(loss, weights)
-    fixed = _fixed_target(features, target_uint8, "content_loss_function")
-    apply = None if features is None else (lambda x: features(x, training=False))
-    return lambda x: _loss(apply, x, fixed)
 
 
 _COMPILED: dict = {}

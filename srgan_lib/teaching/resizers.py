@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from srgan_lib.degrade import _check_scale, _check_uint8, _to_uint8, bicubic, upscale_bicubic
+from srgan_lib.degrade import _check_uint8, _round_to_uint8, check_scale, bicubic, upscale_bicubic
 from srgan_lib.errors import UserError
 from srgan_lib.metrics import psnr
 
@@ -47,7 +47,7 @@ def resize_with(img_uint8, scale: int = 4, library: str = "matlab") -> np.ndarra
         (``scipy.ndimage.zoom(order=3, grid_mode=True)``) -- neither Keys' kernel nor its width.
     """
     x = _check_uint8(img_uint8, "resize_with")
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     if x.ndim not in (2, 3):
         raise ValueError(f"resize_with expects an (H,W) or (H,W,C) image, got shape {x.shape}")
     if library not in RESIZE_LIBRARIES:
@@ -66,14 +66,14 @@ def resize_with(img_uint8, scale: int = 4, library: str = "matlab") -> np.ndarra
 
         y = resize(x.astype(np.float64), (h, w) + x.shape[2:], order=3, anti_aliasing=True,
                    preserve_range=True)
-        return _to_uint8(y)
+        return _round_to_uint8(y)
     import keras
 
     batch = x.astype(np.float32)[None] if x.ndim == 3 else x.astype(np.float32)[None, :, :, None]
     y = keras.ops.image.resize(batch, (h, w), interpolation="bicubic",
                                antialias=(library == "keras-antialias"))
     y = keras.ops.convert_to_numpy(y)[0]
-    return _to_uint8(y if x.ndim == 3 else y[:, :, 0])
+    return _round_to_uint8(y if x.ndim == 3 else y[:, :, 0])
 
 
 def compare_resizers(images, scale: int = 4, libraries=None) -> list[dict]:
@@ -119,5 +119,5 @@ def zone_plate(size: int = 256, channels: int = 3) -> np.ndarray:
     if size < 2:
         raise UserError(f"size must be >= 2, got {size}")
     yy, xx = np.mgrid[0:size, 0:size] - size / 2
-    z = _to_uint8(127.5 * (1 + np.cos(np.pi * (xx ** 2 + yy ** 2) / size)))
+    z = _round_to_uint8(127.5 * (1 + np.cos(np.pi * (xx ** 2 + yy ** 2) / size)))
     return np.repeat(z[:, :, None], channels, axis=2) if channels else z

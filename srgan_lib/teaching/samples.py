@@ -1,21 +1,21 @@
 """The book's test images: a benchmark set when this machine has it, else scikit-image's photographs.
 
 Every chapter runs anywhere (CI, a laptop, Colab without downloads): :func:`sample_images`
-returns the images of a benchmark set when it is cached (``$SRGAN_DATA_DIR``) and scikit-image's
-bundled colour photographs otherwise, saying which (``SampleImages.note``), since numbers computed
-on the stand-ins are not the literature's.
+returns the images of a benchmark set when it is cached (``$SRGAN_DATA_DIR``), loaded exactly as
+``srgan eval`` loads it (:func:`srgan_lib.data.benchmark.load_eval_set`, gray images marked), and
+scikit-image's bundled colour photographs otherwise, saying which (``SampleImages.note``), since
+numbers computed on the stand-ins are not the literature's.
 """
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
-from srgan_lib.data import ENV_VAR, dataset_label, resolve_dataset
+from srgan_lib.data import ENV_VAR
+from srgan_lib.data.benchmark import EvalSet, load_eval_set
 from srgan_lib.degrade import modcrop
 from srgan_lib.errors import InputNotFoundError, UserError
-from srgan_lib.images import read_image
 
 __all__ = ["SKIMAGE_SAMPLES", "skimage_images", "SampleImages", "sample_images"]
 
@@ -40,8 +40,9 @@ def skimage_images(names=SKIMAGE_SAMPLES, scale: int = 4) -> list[tuple[str, np.
     return out
 
 
-class SampleImages(list):
-    """The list ``[(name, hr_uint8), ...]`` returned by :func:`sample_images`, plus where it came from.
+class SampleImages(EvalSet):
+    """The :class:`~srgan_lib.data.benchmark.EvalSet` returned by :func:`sample_images` (``name``,
+    ``gray``), plus where it came from.
 
     ``source``: the dataset name (``"Set5"``) or ``"scikit-image"``; ``requested``: the name asked
     for; ``is_benchmark``: whether the requested set was found (numbers are comparable with the
@@ -49,8 +50,8 @@ class SampleImages(list):
     was used (``""`` when it was not).
     """
 
-    def __init__(self, items, source: str, requested: str, is_benchmark: bool):
-        super().__init__(items)
+    def __init__(self, items, source: str, requested: str, is_benchmark: bool, gray=()):
+        super().__init__(items, source, gray)
         self.source, self.requested, self.is_benchmark = source, requested, bool(is_benchmark)
 
     @property
@@ -75,24 +76,24 @@ def sample_images(name="Set5", scale: int = 4, fallback=SKIMAGE_SAMPLES, limit: 
                   cache_dir=None, download: bool = False) -> SampleImages:
     """The images of dataset ``name`` if this machine has them, else scikit-image's samples.
 
-    Returns a :class:`SampleImages` (a list of ``(stem, hr_uint8 HxWx3 modcropped to scale)``,
-    sorted by file name like :func:`srgan_lib.evaluate.load_eval_set`) whose ``source`` /
+    Returns a :class:`SampleImages` (a list of ``(name, hr_uint8 HxWx3 modcropped to scale)``, the
+    images and gray flags of :func:`srgan_lib.data.benchmark.load_eval_set`) whose ``source`` /
     ``is_benchmark`` / ``note`` say which set was used.  ``name`` is a dataset name (looked up in
     ``$SRGAN_DATA_DIR``, no download unless ``download=True``) or a folder; ``name=None`` goes
     straight to the fallback.  ``fallback`` names ``skimage.data`` images (:func:`skimage_images`);
     an empty fallback raises :class:`srgan_lib.errors.InputNotFoundError` when the set is missing.
     ``limit`` keeps the first ``limit`` images.
     """
-    files = None
+    found = None
     if name is not None:
         try:
-            files = resolve_dataset(name, cache_dir=cache_dir, download=download)
+            found = load_eval_set(name, scale, cache_dir=cache_dir, download=download)
         except (InputNotFoundError, UserError):
             if not fallback:
                 raise
-    if files:
-        items = [(Path(f).stem, np.ascontiguousarray(modcrop(read_image(f), scale))) for f in files[:limit]]
-        label = dataset_label(files)
-        return SampleImages(items, label, label, True)
+    if found:
+        items = list(found)[:limit]
+        gray = [n for n, _ in items if n in found.gray]
+        return SampleImages(items, found.name, found.name, True, gray)
     items = skimage_images(tuple(fallback)[:limit], scale)
     return SampleImages(items, "scikit-image", "(none)" if name is None else os.fspath(name), False)

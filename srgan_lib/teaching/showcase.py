@@ -14,17 +14,18 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from srgan_lib import degrade, evaluate, metrics, models
+from srgan_lib import degrade, metrics, models
+from srgan_lib.methods import make_method
 from srgan_lib.errors import UserError
 
 __all__ = ["as_method", "Result", "compare_methods", "methods_figure"]
 
 
 def as_method(method) -> Callable[[np.ndarray], np.ndarray]:
-    """``lr uint8 -> sr uint8`` for a method spec of :func:`srgan_lib.evaluate.make_method`
+    """``lr uint8 -> sr uint8`` for a method spec of :func:`srgan_lib.methods.make_method`
     (``"nearest"``, ``"bicubic"``, a shipped generator's name, ...), a Keras generator, or a callable."""
     if isinstance(method, str):
-        return evaluate.make_method(method)
+        return make_method(method)
     if hasattr(method, "get_weights"):  # a Keras generator
         def run(lr):
             return models.super_resolve(method, lr)

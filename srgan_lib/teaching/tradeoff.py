@@ -234,7 +234,7 @@ def interpolation_curve(plane: Plane, psnr_model, gan_model, alphas: Sequence[fl
 def plane_figure(panels, layer: str = "54", panel_size: float = 5.6, key: str | None = None):
     """The plane: one axis per ``(title, points, curve)`` of ``panels``; ``points`` are
     :meth:`Plane.point` results drawn as labelled markers (points with ``"published": True``, from
-    :func:`published_points`, as hollow grey markers named in a legend beside the axes), ``curve`` (or None) an
+    :func:`published_points`, as hollow grey markers named in a legend below the axes), ``curve`` (or None) an
     :func:`interpolation_curve` drawn as a line through its generators, the alphas strictly
     between 0 and 1 written above them (the end points are the two blended models).
     x: PSNR (dB, higher is better), y: ``key`` (default the VGG distance of ``layer``, on a log
@@ -249,9 +249,9 @@ def plane_figure(panels, layer: str = "54", panel_size: float = 5.6, key: str | 
         raise UserError("plane_figure needs at least one (title, points, curve) panel")
     key = key or f"vgg{layer}"
     log = key.startswith("vgg")
-    beside = any(p.get("published") for _, points, _ in panels for p in points)  # room for the legend
-    width = (panel_size + (2.6 if beside else 0.0)) * len(panels)
-    fig, axes = plt.subplots(1, len(panels), figsize=(width, panel_size * 0.72), squeeze=False)
+    below = any(p.get("published") for _, points, _ in panels for p in points)  # room for the legend
+    height = panel_size * 0.72 + (0.9 if below else 0.0)
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_size * len(panels), height), squeeze=False)
     for ax, (title, points, curve) in zip(axes[0], panels):
         if curve:
             xs, ys = [c["psnr"] for c in curve], [c[key] for c in curve]
@@ -260,18 +260,22 @@ def plane_figure(panels, layer: str = "54", panel_size: float = 5.6, key: str | 
             for c in curve:
                 if 0.0 < c["alpha"] < 1.0:
                     ax.annotate(f"{c['alpha']:g}", (c["psnr"], c[key]), textcoords="offset points",
-                                xytext=(0, 7), ha="center", fontsize=7, color="0.3")
+                                xytext=(0, -13), ha="center", fontsize=8, color="0.3")
+        xs = [p["psnr"] for p in points] + [c["psnr"] for c in curve or []]
+        x_left, x_right = (min(xs), max(xs)) if xs else (0.0, 0.0)
         for p in points:
             if not p.get("published"):
                 ax.plot(p["psnr"], p[key], "o", ms=7, zorder=2)
-                ax.annotate(p["label"], (p["psnr"], p[key]), textcoords="offset points", xytext=(6, 4),
-                            fontsize=8)
+                # labels of points in the right fifth go to their left, so they stay inside the axes
+                left = p["psnr"] > x_left + 0.8 * (x_right - x_left)
+                ax.annotate(p["label"], (p["psnr"], p[key]), textcoords="offset points",
+                            xytext=(-6, 5) if left else (6, 4), ha="right" if left else "left", fontsize=9)
         published = [p for p in points if p.get("published")]
         for p, marker in zip(published, PUBLISHED_MARKERS):  # told apart by the legend, not by labels
             ax.plot(p["psnr"], p[key], marker, ms=7, mfc="none", mec="0.3", mew=1.2, zorder=2,
                     label=f"{p['label']} (published)")
-        if published:  # beside the axes: the published points crowd the best corner
-            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+        if published:  # below the axes: the published points crowd the best corner
+            ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
         elif curve:
             ax.legend(fontsize=8, loc="upper right")
         if log:

@@ -18,10 +18,10 @@ def load_val_set(name: str | None, scale: int, echo=print):
     """The validation images, or None (no set given, or it cannot be had: e.g. offline)."""
     if not name:
         return None
-    from srgan_lib import evaluate
+    from srgan_lib.data.benchmark import GENERATOR_BYTES_PER_PIXEL, load_eval_set
 
     try:
-        return evaluate.load_eval_set(name, scale=scale, bytes_per_pixel=evaluate.GENERATOR_BYTES_PER_PIXEL)
+        return load_eval_set(name, scale=scale, bytes_per_pixel=GENERATOR_BYTES_PER_PIXEL)
     except (OSError, errors.SRGANError) as exc:  # not cached and no network, a missing folder, ...
         echo(f"warning: validation disabled: {errors.one_line(exc)}")
         return None
