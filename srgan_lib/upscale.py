@@ -43,8 +43,9 @@ upsampling by ``f`` maps a radius ``r`` to ``ceil(r / f)`` coarser pixels)::
 so **the default model needs ``overlap >= 40``** LR pixels (``srresnet(num_blocks=B)``
 needs ``8 + 2*B``; 12 for B=2); ``tests/test_upscale.py`` checks the formula against the
 gradient of one output pixel with respect to the input.  ``overlap`` defaults to the model's
-receptive field, ``tile`` to :data:`DEFAULT_TILE` (256 LR pixels, i.e. 176-pixel interiors
-with the default overlap).
+receptive field, ``tile`` to :data:`DEFAULT_TILE`: the largest window (a multiple of 8 LR pixels)
+whose activations stay within :data:`TILE_MEMORY_BUDGET` (2 GiB) for the paper's x4 SRResNet, 344 LR
+pixels, so that a typical photo (e.g. 240x320) is one piece and pays for no overlap.
 
 Memory
 ------
@@ -76,6 +77,7 @@ on JAX, so it works on either backend without restarting the process (unlike
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from pathlib import Path
 
@@ -85,14 +87,20 @@ from PIL import Image
 from srgan_lib.degrade import check_scale
 from srgan_lib.errors import UserError
 
-__all__ = ["DEFAULT_TILE", "BATCH_PIXELS", "ALPHA_MARGIN", "SRRESNET_RECEPTIVE_FIELD",
+__all__ = ["DEFAULT_TILE", "BATCH_PIXELS", "TILE_MEMORY_BUDGET", "PREDICTOR_BYTES_PER_LR_PIXEL", "ALPHA_MARGIN", "SRRESNET_RECEPTIVE_FIELD",
            "receptive_radius", "tile_windows", "upscale", "upscale_file", "device_scope",
            "output_path_for", "add_arguments", "main"]
 
-DEFAULT_TILE = 256
-#: LR pixels per call of the compiled forward pass when ``batch`` is not given: one 256 x 256
-#: window, sixteen 64 x 64 windows.
-BATCH_PIXELS = 256 * 256
+#: Peak memory of one call of the compiled paper's SRResNet (x4, :mod:`srgan_lib.inference`) per LR
+#: pixel of its input, the larger of the two backends (TensorFlow; ``bench/RESULTS.md``).
+PREDICTOR_BYTES_PER_LR_PIXEL = 18_000
+#: The memory the network's activations may take in one call when ``tile`` and ``batch`` are not given.
+TILE_MEMORY_BUDGET = 2 * 1024 ** 3
+#: The largest multiple of 8 whose square window fits :data:`TILE_MEMORY_BUDGET` (344 LR pixels).
+DEFAULT_TILE = math.isqrt(TILE_MEMORY_BUDGET // PREDICTOR_BYTES_PER_LR_PIXEL) // 8 * 8
+#: LR pixels per call of the compiled forward pass when ``batch`` is not given: one default window,
+#: or as many smaller windows as hold the same pixels.
+BATCH_PIXELS = DEFAULT_TILE ** 2
 #: LR pixels of context around each kept tile for the bicubic upscale of alpha (the kernel
 #: reaches 2 LR pixels).
 ALPHA_MARGIN = 3

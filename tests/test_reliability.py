@@ -388,7 +388,8 @@ def test_upscale_tile_0_on_a_large_photo_suggests_tiles(tmp_path, capsys, monkey
     photo = huge_png(tmp_path / "photo.png", 4000, 3000)
     rc, _, err, _ = run_cli(["upscale", photo, "--model", tiny_generator, "--tile", "0", "-o", tmp_path / "o.png"],
                             capsys)
-    assert rc == 1 and "in one piece (--tile 0; tiles, e.g. --tile 256" in err and "Traceback" not in err
+    from srgan_lib.upscale import DEFAULT_TILE
+    assert rc == 1 and f"in one piece (--tile 0; tiles, e.g. --tile {DEFAULT_TILE}" in err and "Traceback" not in err
 
 
 # --------------------------------------------------------------------------------------------

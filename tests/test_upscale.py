@@ -461,3 +461,14 @@ def test_tiled_uint8_identical_to_whole_without_onednn():
     assert r.returncode == 0, r.stderr[-3000:]
     diffs = json.loads(r.stdout)
     assert len(diffs) == 25 and all(v == 0 for v in diffs.values()), diffs
+
+
+def test_default_tile_is_the_largest_within_the_memory_budget():
+    """#22: the default window is the largest multiple of 8 whose activations fit the stated budget, so a
+    typical photo (240x320 LR) is one piece with no overlap to pay for."""
+    side = U.DEFAULT_TILE
+    assert side % 8 == 0 and side * side * U.PREDICTOR_BYTES_PER_LR_PIXEL <= U.TILE_MEMORY_BUDGET
+    assert (side + 8) ** 2 * U.PREDICTOR_BYTES_PER_LR_PIXEL > U.TILE_MEMORY_BUDGET
+    assert U.BATCH_PIXELS == side * side
+    for length in (240, 320):
+        assert U.tile_windows(length, U.DEFAULT_TILE, U.SRRESNET_RECEPTIVE_FIELD) == [(0, length, 0, length)]
