@@ -6,7 +6,7 @@ feature distance, side by side in one process, on the current Keras backend.
 
 Each measure scores one SR/HR pair of random uint8 RGB images of each size (the time does not depend
 on the values) through the function ``srgan eval`` calls per image (:func:`srgan_lib.lpips.lpips_distance`,
-``evaluate._distance`` with ``vgg.vgg_features("54")``), after one warm-up call on that size (weights
+``vgg.feature_distance`` with one ``vgg.vgg_features("54")`` model), after one warm-up call on that size (weights
 loaded, kernels compiled); the time is the median of ``--reps`` calls. 321x481 is a BSD100 image.
 Needs the VGG19 weights ($SRGAN_VGG19_WEIGHTS) and the LPIPS weights (:mod:`srgan_lib.lpips`).
 """
@@ -28,11 +28,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import keras
 
-    from srgan_lib import evaluate, lpips, vgg
+    from srgan_lib import lpips, vgg
 
     features = vgg.vgg_features("54")
     measures = {
-        "VGG54 distance": lambda sr, hr: evaluate._distance(features, sr, hr),
+        "VGG54 distance": lambda sr, hr: vgg.feature_distance(sr, hr, features=features),
         "LPIPS (AlexNet)": lambda sr, hr: lpips.lpips_distance(sr, hr, "alex"),
         "LPIPS (VGG16)": lambda sr, hr: lpips.lpips_distance(sr, hr, "vgg"),
     }

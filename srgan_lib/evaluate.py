@@ -51,8 +51,10 @@ from srgan_lib.errors import UserError
 from srgan_lib.images import write_image
 from srgan_lib.methods import BASELINES, HR_METHOD, eval_bytes_per_pixel, make_method
 from srgan_lib.metrics import psnr, ssim, to_gray
+from srgan_lib.vgg import feature_distance
 
-# EvalSet, load_eval_set (srgan_lib.data.benchmark) and make_method (srgan_lib.methods) are imported here
+# EvalSet, load_eval_set (srgan_lib.data.benchmark), make_method (srgan_lib.methods) and feature_distance
+# (srgan_lib.vgg) are imported here
 # for the callers that know them as evaluate's
 __all__ = ["EvalSet", "load_eval_set", "make_method", "feature_distance", "evaluate", "format_table",
            "to_json", "add_arguments", "main", "BASELINES", "HR_METHOD", "EVAL_BYTES_PER_PIXEL",
@@ -74,29 +76,6 @@ def _safe(label: str) -> str:
 
 
 # --------------------------------------------------------------------------- evaluation
-def feature_distance(sr_uint8, hr_uint8, layer: str = "54", weights=None) -> float:
-    """Mean squared distance between the VGG19 feature maps of SR and HR (Eq. 5).
-
-    The paper's VGG content loss used as a *measure*, on the scale the training uses
-    (``phi / vgg.FEATURE_SCALE[layer]``, :func:`srgan_lib.vgg.vgg_features`): lower means the SR
-    image is perceptually closer to HR in VGG's feature space (layer ``"22"`` or ``"54"``).
-    Images are uint8 (H, W, 3); the border is not cropped (features see the whole image).
-    """
-    from srgan_lib import vgg
-
-    return _distance(vgg.vgg_features(layer, weights=weights), sr_uint8, hr_uint8)
-
-
-def _distance(features, sr_uint8, hr_uint8) -> float:
-    """Mean squared distance of the ``features`` model's outputs for SR and HR (uint8 images)."""
-    from keras import ops
-
-    from srgan_lib.models import hr_from_uint8
-
-    f = ops.convert_to_numpy(features(np.stack([hr_from_uint8(sr_uint8), hr_from_uint8(hr_uint8)])))
-    return float(np.mean((f[0].astype(np.float64) - f[1]) ** 2))
-
-
 def _feature_layers(feature_layers) -> tuple[str, ...]:
     layers = list(feature_layers or ())
     out = []
@@ -232,7 +211,7 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
         a, b = (to_gray(sr), to_gray(hr)) if name in scored_gray else (sr, hr)
         row = {"name": name, "psnr": psnr(a, b, border=scale), "ssim": ssim(a, b, border=scale)}
         for layer in layers:
-            row[f"vgg{layer}"] = _distance(features[layer], sr, hr)
+            row[f"vgg{layer}"] = feature_distance(sr, hr, features=features[layer])
         for net in nets:
             row[LPIPS_KEYS[net]] = lpips_metric.lpips_distance(sr, hr, net)
         if artefacts:

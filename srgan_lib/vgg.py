@@ -48,12 +48,13 @@ import os
 from pathlib import Path
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from srgan_lib.errors import InputNotFoundError, UserError, one_line
 
 __all__ = ["vgg_features", "VGGPreprocess", "preprocess_for_vgg", "LAYERS", "FEATURE_SCALE",
-           "PAPER_SCALE", "IMAGENET_MEAN_BGR", "normalise_layer"]
+           "PAPER_SCALE", "IMAGENET_MEAN_BGR", "normalise_layer", "feature_distance"]
 
 #: canonical layer name -> keras.applications.VGG19 layer
 LAYERS = {"22": "block2_conv2", "54": "block5_conv4"}
@@ -191,3 +192,19 @@ def vgg_features(layer="54", weights=None, scale=None) -> keras.Model:
     model.trainable = False
     _CACHE[cache_key] = model
     return model
+
+
+def feature_distance(sr_uint8, hr_uint8, layer: str = "54", weights=None, features=None) -> float:
+    """Mean squared distance between the VGG19 feature maps of SR and HR (Eq. 5).
+
+    The paper's VGG content loss used as a *measure*, on the scale the training uses
+    (``phi / FEATURE_SCALE[layer]``, :func:`vgg_features`): lower means the SR image is perceptually
+    closer to HR in VGG's feature space (layer ``"22"`` or ``"54"``; ``features``: a model of
+    :func:`vgg_features` built once by the caller).  Images are uint8 (H, W, 3); the border is not
+    cropped (features see the whole image).
+    """
+    from srgan_lib.models import hr_from_uint8
+
+    features = features if features is not None else vgg_features(layer, weights=weights)
+    f = ops.convert_to_numpy(features(np.stack([hr_from_uint8(sr_uint8), hr_from_uint8(hr_uint8)])))
+    return float(np.mean((f[0].astype(np.float64) - f[1]) ** 2))

@@ -52,3 +52,17 @@ def test_sample_images_set5_shared(data_dir, monkeypatch):
     s = samples.sample_images("Set5")
     assert s.is_benchmark and [n for n, _ in s] == ["baby", "bird", "butterfly", "head", "woman"]
     assert s[4][1].shape == (344, 228, 3)
+
+
+def test_test_sets_are_the_benchmark_sets_or_the_stand_ins(tmp_path, monkeypatch):
+    from srgan_lib.data.benchmark import EvalSet
+
+    monkeypatch.setenv("SRGAN_DATA_DIR", str(tmp_path))
+    (tmp_path / "Set5").mkdir()
+    Image.fromarray(np.zeros((20, 24, 3), np.uint8)).save(tmp_path / "Set5" / "a.png")
+    Image.fromarray(np.zeros((20, 24), np.uint8)).save(tmp_path / "Set5" / "g.png")
+    found = samples.test_sets(["Set5"])
+    assert list(found) == ["Set5"] and isinstance(found["Set5"], EvalSet) and found["Set5"].gray == {"g"}
+    stand_in = samples.test_sets(["Set5", "Set14"])  # one set missing: all stand-ins, no download
+    assert list(stand_in) == ["scikit-image"]
+    assert [n for n, _ in stand_in["scikit-image"]] == list(samples.SKIMAGE_SAMPLES)

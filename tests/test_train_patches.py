@@ -110,7 +110,7 @@ def test_the_lr_drops_after_lr_decay_at_steps():
     """The paper's "1e5 iterations at 1e-4 and another 1e5 at 1e-5": updates 1..decay_at at lr."""
     from keras import ops
 
-    schedule = config.StepDecay(1e-3, 2)
+    schedule = config.learning_rate_schedule(1e-3, 2)
     # Keras calls the schedule with the updates made so far: update k sees iterations = k - 1.
     assert [float(ops.convert_to_numpy(schedule(i))) for i in range(4)] == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4])
     cfg = config.TrainConfig(preset="srgan-vgg54", steps=1000, lr=1e-3).resolved()
@@ -121,6 +121,7 @@ def test_the_lr_drops_after_lr_decay_at_steps():
     # A schedule keeps the rate out of the optimizer's variables: no checkpoint can override it.
     import keras
 
-    opt = keras.optimizers.Adam(learning_rate=config.StepDecay(1e-3))
+    opt = keras.optimizers.Adam(learning_rate=config.learning_rate_schedule(1e-3))
+    assert isinstance(config.learning_rate_schedule(1e-3, 5), keras.optimizers.schedules.PiecewiseConstantDecay)
     opt.build([keras.Variable(np.zeros(3, np.float32))])
     assert not any("learning_rate" in v.path for v in opt.variables)

@@ -12,7 +12,7 @@ Each panel of a crop carries
 - PSNR and SSIM on the BT.601 Y channel of the crop, with **no border removed** (the SR image was
   computed on the whole image; the crop is a window of it, so the benchmark's border strip does
   not apply);
-- the VGG22 and VGG54 distances of the crop to the HR crop (:func:`srgan_lib.evaluate.feature_distance`,
+- the VGG22 and VGG54 distances of the crop to the HR crop (:func:`srgan_lib.vgg.feature_distance`,
   phi / :data:`srgan_lib.vgg.FEATURE_SCALE`: the scale the training uses), computed on the crop alone,
   as on a training patch;
 - the difference to HR, ``|Y_sr - Y_hr|`` in Y levels, drawn on one colour scale for all panels.
@@ -27,8 +27,9 @@ import dataclasses
 
 import numpy as np
 
-from srgan_lib import evaluate, metrics, weights
+from srgan_lib import metrics, weights
 from srgan_lib.methods import make_method
+from srgan_lib.vgg import feature_distance
 from srgan_lib.degrade import degrade, modcrop
 from srgan_lib.errors import UserError
 from srgan_lib.teaching.paper_tables import TABLE1_VARIANTS
@@ -156,7 +157,7 @@ class Comparison:
                 p, s, d22, d54 = float("inf"), 1.0, 0.0, 0.0
             else:
                 p, s = metrics.psnr(crop, hr, border=0), metrics.ssim(crop, hr, border=0)
-                d22, d54 = (evaluate.feature_distance(crop, hr, layer, weights=self.vgg_weights)
+                d22, d54 = (feature_distance(crop, hr, layer, weights=self.vgg_weights)
                             for layer in FEATURE_LAYERS)
             out.append(Panel(v, LABELS.get(v, v), crop, np.abs(metrics.rgb_to_y(crop) - y_hr), p, s, d22, d54))
         return out
@@ -273,7 +274,7 @@ def rank_losses(comparison: Comparison, variants=("bicubic", "srresnet-mse", "sr
 
     For each available variant: the means over the images of the pixel MSE (Eq. 4, RGB in the
     training's [-1, 1] units), the VGG22 and VGG54 distances (Eq. 5 on the training scale,
-    :func:`srgan_lib.evaluate.feature_distance`), all on the whole image with no border removed:
+    :func:`srgan_lib.vgg.feature_distance`), all on the whole image with no border removed:
     the losses as the training computes them.  ``rank_<loss>`` is 1 for the variant with the
     lowest loss.  Returns one dict per variant:
     ``{"dataset", "variant", "n", "mse", "vgg22", "vgg54", "rank_mse", "rank_vgg22", "rank_vgg54"}``.
@@ -286,7 +287,7 @@ def rank_losses(comparison: Comparison, variants=("bicubic", "srresnet-mse", "sr
             per_image["mse"].append(float(np.mean(((sr.astype(np.float64) - hr) / 127.5) ** 2)))
             for layer in FEATURE_LAYERS:
                 per_image[f"vgg{layer}"].append(
-                    evaluate.feature_distance(sr, hr, layer, weights=comparison.vgg_weights))
+                    feature_distance(sr, hr, layer, weights=comparison.vgg_weights))
         rows.append({"dataset": dataset, "variant": v, "n": len(comparison.images),
                      **{k: float(np.mean(vals)) for k, vals in per_image.items()}})
     for loss in RANKED:

@@ -17,7 +17,7 @@ from srgan_lib.data.benchmark import EvalSet, load_eval_set
 from srgan_lib.degrade import modcrop
 from srgan_lib.errors import InputNotFoundError, UserError
 
-__all__ = ["SKIMAGE_SAMPLES", "skimage_images", "SampleImages", "sample_images"]
+__all__ = ["SKIMAGE_SAMPLES", "skimage_images", "SampleImages", "sample_images", "test_sets"]
 
 #: scikit-image's bundled colour photographs used when no benchmark set is on the machine
 SKIMAGE_SAMPLES = ("astronaut", "coffee", "chelsea")
@@ -97,3 +97,13 @@ def sample_images(name="Set5", scale: int = 4, fallback=SKIMAGE_SAMPLES, limit: 
         return SampleImages(items, found.name, found.name, True, gray)
     items = skimage_images(tuple(fallback)[:limit], scale)
     return SampleImages(items, "scikit-image", "(none)" if name is None else os.fspath(name), False)
+
+
+def test_sets(names, fallback=SKIMAGE_SAMPLES, scale: int = 4) -> dict[str, EvalSet]:
+    """The chapters' test images: ``{name: EvalSet}`` of the benchmark sets ``names`` when this machine
+    has every one of them (:func:`srgan_lib.data.benchmark.load_eval_set`, no download), else
+    ``{"scikit-image": EvalSet}`` of the stand-in photographs ``fallback`` (:func:`skimage_images`)."""
+    try:
+        return {str(name): load_eval_set(name, scale, download=False) for name in names}
+    except InputNotFoundError:
+        return {"scikit-image": EvalSet(skimage_images(fallback, scale), "scikit-image")}

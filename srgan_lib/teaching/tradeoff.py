@@ -8,7 +8,7 @@ This module places methods on a plane the library can compute offline:
 - distortion: PSNR of the benchmark protocol (:func:`srgan_lib.evaluate.evaluate`: bicubic LR,
   BT.601 Y, ``scale``-pixel border, gray images on their gray levels);
 - perceptual distance: the VGG19 feature distance to HR, mean squared difference of
-  ``phi_{i,j} / vgg.FEATURE_SCALE`` over the whole image (:func:`srgan_lib.evaluate.feature_distance`,
+  ``phi_{i,j} / vgg.FEATURE_SCALE`` over the whole image (:func:`srgan_lib.vgg.feature_distance`,
   the scale the training's content loss uses).  It is a *full-reference* distance, not Blau &
   Michaeli's no-reference "perceptual quality" (a divergence between the distributions of outputs
   and natural images);
@@ -38,6 +38,7 @@ from typing import Sequence
 import numpy as np
 
 from srgan_lib import evaluate, models
+from srgan_lib.data.benchmark import load_eval_set
 from srgan_lib.errors import UserError
 from srgan_lib.teaching.showcase import as_method
 
@@ -129,7 +130,7 @@ class Plane:
     """Scores methods on one benchmark set by PSNR, the VGG distance to HR and, optionally, LPIPS.
 
     Args:
-        images: an :class:`srgan_lib.evaluate.EvalSet` (e.g. ``evaluate.load_eval_set("Set5")``), a
+        images: an :class:`srgan_lib.data.benchmark.EvalSet` (e.g. ``load_eval_set("Set5")``), a
             dataset name, or a list of ``(name, hr_uint8)``.
         scale: the upscaling factor.
         layer: the VGG layer of the distance, ``"54"`` (phi_5,4) or ``"22"``; None: no VGG distance.
@@ -145,7 +146,7 @@ class Plane:
     def __init__(self, images, scale: int = 4, layer: str | None = "54", weights=None,
                  dataset_name: str | None = None, lpips: str | None = None):
         if isinstance(images, str):
-            images = evaluate.load_eval_set(images, scale)
+            images = load_eval_set(images, scale)
         self.images = images
         self.scale = int(scale)
         self.layer = None if layer is None else str(layer).lower().removeprefix("vgg")
@@ -184,7 +185,7 @@ class Plane:
         """One method on the plane: ``{"label", "dataset", "n", "psnr", "ssim", key, "images"}``
         with the means over the set and per image ``{"name", "psnr", "ssim", key}`` (and ``"lpips"``
         in both where the plane has it).  ``method`` is a
-        spec of :func:`srgan_lib.evaluate.make_method`, a Keras generator or a callable
+        spec of :func:`srgan_lib.methods.make_method`, a Keras generator or a callable
         ``lr uint8 -> sr uint8``.  PSNR/SSIM are exactly :func:`srgan_lib.evaluate.evaluate`'s.
         """
         run = as_method(method)

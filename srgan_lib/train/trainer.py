@@ -18,7 +18,7 @@ from keras import ops
 
 from srgan_lib import losses, models
 from srgan_lib.train import health
-from srgan_lib.train.config import ADVERSARIAL_WEIGHT, StepDecay, TrainConfig
+from srgan_lib.train.config import ADVERSARIAL_WEIGHT, TrainConfig, learning_rate_schedule
 
 #: The per-step values the trainer reports, in the order of the training log.
 LOG_KEYS = ("content_loss", "adv_loss", "g_loss", "d_loss", "d_real", "d_fake", "d_acc")
@@ -228,11 +228,11 @@ def build_trainer(cfg: TrainConfig) -> SRGANTrainer:
         keras.mixed_precision.set_global_policy(previous_policy)
     trainer = SRGANTrainer(generator, discriminator, features, adversarial_weight=cfg.adversarial_weight_value,
                            real_label=cfg.real_label_value, pixel_weight=cfg.pixel_weight or 0.0)
-    schedule = StepDecay(cfg.lr, cfg.lr_decay_at)
+    schedule = learning_rate_schedule(cfg.lr, cfg.lr_decay_at)
     g_opt = keras.optimizers.Adam(learning_rate=schedule, beta_1=cfg.beta_1, name="g_adam")
     d_opt = None
     if discriminator is not None:
-        d_schedule = StepDecay(cfg.d_lr if cfg.d_lr is not None else cfg.lr, cfg.lr_decay_at)
+        d_schedule = learning_rate_schedule(cfg.d_lr if cfg.d_lr is not None else cfg.lr, cfg.lr_decay_at)
         d_opt = keras.optimizers.Adam(learning_rate=d_schedule, beta_1=cfg.beta_1, name="d_adam")
     trainer.compile(g_opt, d_opt, jit_compile=cfg.jit_compile)
     return trainer
