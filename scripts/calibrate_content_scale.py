@@ -1,6 +1,6 @@
 """Recompute the per-layer VGG feature scales (srgan_lib.vgg.FEATURE_SCALE) and print their table.
 
-The criterion is stated in the docstring of srgan_lib.vgg: at the shipped SRResNet-MSE generator
+The criterion is stated in the docstring of srgan_lib.content_scale: at the shipped SRResNet-MSE generator
 (where SRGAN training starts), on calibration batches of the training patch stream, (a) the VGG54
 loss keeps the paper's 1/12.75 while it is within a factor MAX_RATIO_TO_PIXEL_MSE of the pixel
 MSE, and (b) every other layer's loss equals the VGG54 loss.

@@ -34,7 +34,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {"degrade", "metrics", "models", "vgg", "losses", "images", "data",
                "patches", "train", "evaluate", "mos", "cli", "weights", "export", "errors",
-               "atomic", "teaching", "inference", "upscale"}
+               "atomic", "teaching", "inference", "upscale", "methods", "content_scale", "artefacts",
+               "lpips"}
 
 
 def __getattr__(name):

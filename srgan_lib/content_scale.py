@@ -48,7 +48,7 @@ EQUAL_LOSS_TOLERANCE = 0.10
 #: The layer that keeps the paper's constant; the others are scaled to its loss.
 REFERENCE_LAYER = "54"
 
-#: The calibration point of :data:`FEATURE_SCALE`: the generator where SRGAN training starts and
+#: The calibration point of :data:`srgan_lib.vgg.FEATURE_SCALE`: the generator where SRGAN training starts and
 #: the batches of the training stream (:class:`srgan_lib.patches.PatchSequence`, bicubic x4).
 CALIBRATION = {"generator": "srresnet-mse", "data": "T91,BSD200,General100", "batches": 16,
                "batch_size": 16, "patch_size": 96, "scale": 4, "seed": 0, "augment": False,
@@ -78,7 +78,7 @@ def calibration_batches(data=None, batches=None, batch_size=None, patch_size=Non
 
 
 def calibration_statistics(generator, batches: Iterable, layers=tuple(LAYERS), weights=None) -> dict:
-    """The unscaled losses that fix :data:`FEATURE_SCALE`, measured on ``(lr, hr)`` batches.
+    """The unscaled losses that fix :data:`srgan_lib.vgg.FEATURE_SCALE`, measured on ``(lr, hr)`` batches.
 
     ``generator`` maps LR in [0, 1] to SR in [-1, 1] (the shipped SRResNet-MSE, where SRGAN
     training starts); ``batches`` yields ``(lr, hr)`` pairs as
@@ -113,7 +113,7 @@ def scales_from_calibration(pixel_mse: float, raw_mse: dict) -> dict[str, float]
 
     ``pixel_mse`` and ``raw_mse`` (``{layer: unscaled feature MSE}``, must include ``"54"``) are
     measured at the calibration point (:func:`calibration_statistics`).  (a) The VGG54 divisor is
-    :data:`PAPER_SCALE` if ``raw_54 / 12.75**2`` is within :data:`MAX_RATIO_TO_PIXEL_MSE` of
+    :data:`srgan_lib.vgg.PAPER_SCALE` if ``raw_54 / 12.75**2`` is within :data:`MAX_RATIO_TO_PIXEL_MSE` of
     ``pixel_mse``, else ``sqrt(raw_54 / pixel_mse)`` (the loss equals the pixel MSE); (b) each
     layer ``l`` gets ``scale_54 * sqrt(raw_l / raw_54)`` (its loss equals the VGG54 loss).
     """

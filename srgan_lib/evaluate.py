@@ -51,10 +51,8 @@ from srgan_lib.errors import UserError
 from srgan_lib.images import write_image
 from srgan_lib.methods import BASELINES, HR_METHOD, eval_bytes_per_pixel, make_method
 from srgan_lib.metrics import psnr, ssim, to_gray
-from srgan_lib.vgg import feature_distance
 
-# EvalSet, load_eval_set (srgan_lib.data.benchmark), make_method (srgan_lib.methods) and feature_distance
-# (srgan_lib.vgg) are imported here
+# EvalSet, load_eval_set (srgan_lib.data.benchmark) and make_method (srgan_lib.methods) are imported here
 # for the callers that know them as evaluate's
 __all__ = ["EvalSet", "load_eval_set", "make_method", "feature_distance", "evaluate", "format_table",
            "to_json", "add_arguments", "main", "BASELINES", "HR_METHOD", "EVAL_BYTES_PER_PIXEL",
@@ -67,6 +65,14 @@ SSIM_WINDOW = 11  # the SSIM window (Wang et al. 2004): the cropped image must b
 
 
 # --------------------------------------------------------------------------- methods
+def feature_distance(sr_uint8, hr_uint8, layer: str = "54", weights=None, features=None) -> float:
+    """:func:`srgan_lib.vgg.feature_distance` (imported when called: ``srgan eval`` without VGG
+    distances starts no Keras backend)."""
+    from srgan_lib import vgg
+
+    return vgg.feature_distance(sr_uint8, hr_uint8, layer, weights=weights, features=features)
+
+
 def _safe(label: str) -> str:
     label = Path(label.rstrip("/\\")).name or label
     for suffix in (".weights.h5", ".keras", ".h5"):
@@ -211,7 +217,7 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
         a, b = (to_gray(sr), to_gray(hr)) if name in scored_gray else (sr, hr)
         row = {"name": name, "psnr": psnr(a, b, border=scale), "ssim": ssim(a, b, border=scale)}
         for layer in layers:
-            row[f"vgg{layer}"] = feature_distance(sr, hr, features=features[layer])
+            row[f"vgg{layer}"] = vgg.feature_distance(sr, hr, features=features[layer])
         for net in nets:
             row[LPIPS_KEYS[net]] = lpips_metric.lpips_distance(sr, hr, net)
         if artefacts:

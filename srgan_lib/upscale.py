@@ -463,7 +463,7 @@ def add_arguments(parser) -> None:
                              "SRResNet), which makes tiled output equal to whole-image output")
     parser.add_argument("--batch", type=int, default=None, metavar="N",
                         help=f"tiles per call of the network (default: {BATCH_PIXELS} LR pixels "
-                             f"per call, e.g. 1 tile of 256x256); larger batches help on a GPU")
+                             f"per call, e.g. 1 tile of {DEFAULT_TILE}x{DEFAULT_TILE}); larger batches help on a GPU")
     parser.add_argument("--device", choices=("cpu", "gpu"), default=None,
                         help="run on the CPU or the GPU (keras.device; default: the backend's choice)")
     parser.add_argument("--scale", type=int, default=4, help="upscaling factor of the model (default 4)")

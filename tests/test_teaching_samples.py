@@ -54,15 +54,32 @@ def test_sample_images_set5_shared(data_dir, monkeypatch):
     assert s[4][1].shape == (344, 228, 3)
 
 
-def test_test_sets_are_the_benchmark_sets_or_the_stand_ins(tmp_path, monkeypatch):
+def test_chapter_sets_are_the_benchmark_sets_or_the_stand_ins(tmp_path, monkeypatch):
     from srgan_lib.data.benchmark import EvalSet
 
     monkeypatch.setenv("SRGAN_DATA_DIR", str(tmp_path))
     (tmp_path / "Set5").mkdir()
     Image.fromarray(np.zeros((20, 24, 3), np.uint8)).save(tmp_path / "Set5" / "a.png")
     Image.fromarray(np.zeros((20, 24), np.uint8)).save(tmp_path / "Set5" / "g.png")
-    found = samples.test_sets(["Set5"])
+    found = samples.chapter_sets(["Set5"])
     assert list(found) == ["Set5"] and isinstance(found["Set5"], EvalSet) and found["Set5"].gray == {"g"}
-    stand_in = samples.test_sets(["Set5", "Set14"])  # one set missing: all stand-ins, no download
+    stand_in = samples.chapter_sets(["Set5", "Set14"])  # one set missing: all stand-ins, no download
     assert list(stand_in) == ["scikit-image"]
-    assert [n for n, _ in stand_in["scikit-image"]] == list(samples.SKIMAGE_SAMPLES)
+    assert [n for n, _ in stand_in["scikit-image"]] == ["astronaut", "chelsea", "coffee"]
+
+
+def test_sample_images_decodes_only_the_limit_and_does_not_hide_a_bad_image(tmp_path, monkeypatch):
+    from srgan_lib import images
+
+    monkeypatch.setenv("SRGAN_DATA_DIR", str(tmp_path))
+    (tmp_path / "Set5").mkdir()
+    for k in "abc":
+        Image.fromarray(np.zeros((20, 24, 3), np.uint8)).save(tmp_path / "Set5" / f"{k}.png")
+    decoded = []
+    real = images.read_pixels
+    monkeypatch.setattr("srgan_lib.data.benchmark.read_pixels",
+                        lambda f, *a, **k: decoded.append(f.name) or real(f, *a, **k))
+    assert [n for n, _ in samples.sample_images("Set5", limit=2)] == ["a", "b"] and decoded == ["a.png", "b.png"]
+    (tmp_path / "Set5" / "a.png").write_bytes(b"not a png")
+    with pytest.raises(UserError, match="a.png"):
+        samples.sample_images("Set5")

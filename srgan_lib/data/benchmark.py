@@ -46,19 +46,20 @@ def image_names(files: list[Path]) -> list[str]:
 
 
 def load_eval_set(name_or_dir, scale: int = 4, bytes_per_pixel: int = EVAL_BYTES_PER_PIXEL, *,
-                  cache_dir=None, download: bool = True) -> EvalSet:
+                  cache_dir=None, download: bool = True, limit: int | None = None) -> EvalSet:
     """Load a benchmark set as an :class:`EvalSet` ``[(name, hr_uint8 (H,W,3) modcropped to scale), ...]``.
 
     ``name_or_dir`` is a folder (its ``HR/`` subfolder is used if present) or a dataset name,
     looked up by :func:`srgan_lib.data.resolve_dataset` (``cache_dir`` or ``$SRGAN_DATA_DIR``, else
-    a checked download of a registered set unless ``download`` is false).  Names are file stems (whole file names where two files share
+    a checked download of a registered set unless ``download`` is false); ``limit`` keeps the first
+    ``limit`` files (the others are not decoded).  Names are file stems (whole file names where two files share
     a stem).  Gray files are replicated to RGB and listed in ``.gray``.  Unreadable or too small
     files raise :class:`srgan_lib.errors.UserError` naming the file, and so does an image whose
     evaluation, ``bytes_per_pixel`` per pixel (:func:`srgan_lib.methods.eval_bytes_per_pixel`), would not fit in
     memory (:func:`srgan_lib.images.check_memory`, checked before it is decoded).
     """
     scale = int(scale)
-    files = resolve_dataset(name_or_dir, cache_dir=cache_dir, download=download)
+    files = resolve_dataset(name_or_dir, cache_dir=cache_dir, download=download)[:limit]
     items, gray = [], []
     for name, f in zip(image_names(files), files):
         pixels = read_pixels(f, bytes_per_pixel=bytes_per_pixel, work="evaluating it")

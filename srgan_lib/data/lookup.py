@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from srgan_lib.data.cache import cached_folder, dataset_images, default_cache_dir
-from srgan_lib.data.download import download_dataset
+from srgan_lib.data import download as download_module  # its function looked up when called
 from srgan_lib.data.registry import DATASETS, get_dataset, is_known
 from srgan_lib.errors import InputNotFoundError, UserError
 from srgan_lib.images import IMAGE_EXTENSIONS
@@ -52,4 +52,4 @@ def resolve_dataset(name_or_dir, *, cache_dir=None, download: bool = True) -> li
     if not download:
         raise InputNotFoundError(f"dataset {get_dataset(spec).name} is not in the cache {str(cache)!r}"
                                  " (run `srgan data download`)")
-    return dataset_images(download_dataset(spec, cache_dir=cache))
+    return dataset_images(download_module.download_dataset(spec, cache_dir=cache))

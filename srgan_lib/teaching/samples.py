@@ -12,12 +12,12 @@ import os
 
 import numpy as np
 
-from srgan_lib.data import ENV_VAR
+from srgan_lib.data import ENV_VAR, resolve_dataset
 from srgan_lib.data.benchmark import EvalSet, load_eval_set
 from srgan_lib.degrade import modcrop
 from srgan_lib.errors import InputNotFoundError, UserError
 
-__all__ = ["SKIMAGE_SAMPLES", "skimage_images", "SampleImages", "sample_images", "test_sets"]
+__all__ = ["SKIMAGE_SAMPLES", "skimage_images", "SampleImages", "sample_images", "chapter_sets"]
 
 #: scikit-image's bundled colour photographs used when no benchmark set is on the machine
 SKIMAGE_SAMPLES = ("astronaut", "coffee", "chelsea")
@@ -84,26 +84,27 @@ def sample_images(name="Set5", scale: int = 4, fallback=SKIMAGE_SAMPLES, limit: 
     an empty fallback raises :class:`srgan_lib.errors.InputNotFoundError` when the set is missing.
     ``limit`` keeps the first ``limit`` images.
     """
-    found = None
+    found = False
     if name is not None:
-        try:
-            found = load_eval_set(name, scale, cache_dir=cache_dir, download=download)
+        try:  # only finding the set falls back; an unreadable image in it is an error
+            found = bool(resolve_dataset(name, cache_dir=cache_dir, download=download))
         except (InputNotFoundError, UserError):
             if not fallback:
                 raise
     if found:
-        items = list(found)[:limit]
-        gray = [n for n, _ in items if n in found.gray]
-        return SampleImages(items, found.name, found.name, True, gray)
+        images = load_eval_set(name, scale, cache_dir=cache_dir, download=download, limit=limit)
+        return SampleImages(list(images), images.name, images.name, True, images.gray)
     items = skimage_images(tuple(fallback)[:limit], scale)
     return SampleImages(items, "scikit-image", "(none)" if name is None else os.fspath(name), False)
 
 
-def test_sets(names, fallback=SKIMAGE_SAMPLES, scale: int = 4) -> dict[str, EvalSet]:
+def chapter_sets(names, fallback=("astronaut", "chelsea", "coffee"), scale: int = 4) -> dict[str, EvalSet]:
     """The chapters' test images: ``{name: EvalSet}`` of the benchmark sets ``names`` when this machine
     has every one of them (:func:`srgan_lib.data.benchmark.load_eval_set`, no download), else
     ``{"scikit-image": EvalSet}`` of the stand-in photographs ``fallback`` (:func:`skimage_images`)."""
     try:
-        return {str(name): load_eval_set(name, scale, download=False) for name in names}
+        for name in names:
+            resolve_dataset(name, download=False)
     except InputNotFoundError:
         return {"scikit-image": EvalSet(skimage_images(fallback, scale), "scikit-image")}
+    return {str(name): load_eval_set(name, scale, download=False) for name in names}
