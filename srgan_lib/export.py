@@ -23,20 +23,19 @@ output that cannot be written is a one-line :class:`~srgan_lib.errors.OutputErro
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 from srgan_lib.atomic import atomic_dir, atomic_write, make_dir, refuse_existing
 from srgan_lib.errors import OutputExistsError, UserError
 
-__all__ = ["FORMATS", "export_generator", "add_arguments", "main"]
+__all__ = ["FORMATS", "export_generator", "check_target"]
 
 FORMATS = ("keras", "savedmodel", "onnx")
 
 
 def _backend() -> str:
-    import keras
-    return keras.backend.backend()
+    from srgan_lib import backend
+    return backend.name()
 
 
 def _require_tensorflow(what: str) -> None:
@@ -58,7 +57,7 @@ def _input_signature():
     return [keras.InputSpec(shape=(None, None, None, 3), dtype="float32")]
 
 
-def _check(path: Path, format: str, overwrite: bool) -> None:
+def check_target(path: Path, format: str, overwrite: bool) -> None:
     """Every cheap precondition of :func:`export_generator`, so that the command fails before
     it loads a model."""
     if format not in FORMATS:
@@ -105,7 +104,7 @@ def export_generator(model, path, format: str = "keras", overwrite: bool = False
     are created.  Returns ``path``.
     """
     path = Path(path)
-    _check(path, format, overwrite)
+    check_target(path, format, overwrite)
     make_dir(path.parent)
     if format == "savedmodel":
         with atomic_dir(path, overwrite=overwrite) as tmp:
@@ -118,23 +117,3 @@ def export_generator(model, path, format: str = "keras", overwrite: bool = False
                                                     input_signature=_input_signature()),
                      overwrite=overwrite, suffix=".onnx")
     return path
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--model", required=True, metavar="SPEC",
-                        help="generator: a training run folder, a .keras / .weights.h5 file or a preset name")
-    parser.add_argument("--format", required=True, choices=FORMATS,
-                        help="keras: .keras file; savedmodel: TensorFlow SavedModel folder "
-                             "(TensorFlow backend); onnx: .onnx file (TensorFlow backend + tf2onnx)")
-    parser.add_argument("--out", required=True, metavar="PATH", help="output file or folder")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
-
-
-def main(args) -> int:
-    from srgan_lib.weights import load_generator
-
-    _check(Path(args.out), args.format, args.overwrite)  # before loading the model
-    model = load_generator(args.model)
-    out = export_generator(model, args.out, args.format, overwrite=args.overwrite)
-    print(f"exported {args.model} as {args.format} to {out}", file=sys.stderr)
-    return 0

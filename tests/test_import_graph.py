@@ -3,6 +3,7 @@ core module imports the teaching helpers (``srgan_lib.teaching``), which sit on 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "srgan_lib"
@@ -86,3 +87,17 @@ def test_the_graph_sees_imports_inside_functions_and_packages():
     assert "srgan_lib.weights" in graph["srgan_lib.methods"]  # make_method's import inside the function
     assert "srgan_lib.data.lookup" in graph["srgan_lib.data"]  # the package gathers its modules
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_commands_live_in_the_cli_package():
+    """One home for commands: only ``srgan_lib.cli`` imports argparse, and no other module imports it."""
+    graph = import_graph()
+    users = {m for m, ts in graph.items() if not m.startswith("srgan_lib.cli") and any(t.startswith("srgan_lib.cli")
+                                                                                         for t in ts)}
+    assert not users, sorted(users)
+    with_argparse = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                           if re.search(r"^\s*(import|from) argparse\b", p.read_text(encoding="utf-8"), re.M)
+                           and p.parent.name != "cli")
+    assert not with_argparse, with_argparse
+    assert {"srgan_lib.cli.eval", "srgan_lib.cli.train", "srgan_lib.cli.upscale", "srgan_lib.cli.export",
+            "srgan_lib.cli.mos", "srgan_lib.cli.data"} <= set(graph)

@@ -197,7 +197,7 @@ def test_atomic_writers_turn_a_full_disk_into_one_line_and_keep_the_old_file(tmp
 
 
 def test_cli_reports_a_full_disk_from_any_writer_in_one_line(monkeypatch, capsys):
-    import srgan_lib.evaluate as evaluate
+    import srgan_lib.cli.eval as evaluate  # the module of `srgan eval`
 
     def full(args):
         raise RuntimeError("{{function_node SaveV2}} /x/variables.data; No space left on device [Op:SaveV2]")

@@ -42,16 +42,18 @@ def test_the_site_shows_versions_and_mode_but_no_paths_or_devices(monkeypatch):
 
 
 def test_resolve_mode(monkeypatch):
+    from srgan_lib import backend as seam
+
     monkeypatch.delenv("SRGAN_MODE", raising=False)
     assert runtime.resolve_mode("auto") == "smoke"  # not on Colab
     assert runtime.resolve_mode("full") == "full"
     monkeypatch.setattr(runtime, "on_colab", lambda: True)
-    monkeypatch.setattr(runtime, "_accelerators", lambda backend: ["gpu:0 (Tesla T4)"])
+    monkeypatch.setattr(seam, "accelerators", lambda: ["gpu:0 (Tesla T4)"])
     assert runtime.resolve_mode("auto") == "demo"
-    monkeypatch.setattr(runtime, "_accelerators", lambda backend: [])
+    monkeypatch.setattr(seam, "accelerators", lambda: [])
     assert runtime.resolve_mode("auto") == "smoke"
     monkeypatch.setenv("SRGAN_MODE", "smoke")  # the book build and CI
-    monkeypatch.setattr(runtime, "_accelerators", lambda backend: ["gpu:0"])
+    monkeypatch.setattr(seam, "accelerators", lambda: ["gpu:0"])
     assert runtime.resolve_mode("auto") == "smoke" and runtime.resolve_mode("full") == "smoke"
     monkeypatch.setenv("SRGAN_MODE", "fast")
     with pytest.raises(UserError, match="MODE must be one of"):

@@ -558,11 +558,13 @@ def test_cli_train_end_to_end(tmp_path, capsys):
 def test_cli_defaults_come_from_train_config(tmp_path):
     import argparse
 
+    from srgan_lib.cli import train as train_command
+
     p = argparse.ArgumentParser()
-    train.add_arguments(p)
-    cfg = train.config_from_args(p.parse_args(["srgan-vgg54", "--out", str(tmp_path)]))
+    train_command.add_arguments(p)
+    cfg = train_command.config_from_args(p.parse_args(["srgan-vgg54", "--out", str(tmp_path)]))
     assert cfg == train.TrainConfig(preset="srgan-vgg54")
-    cfg = train.config_from_args(p.parse_args(["srresnet-mse", "--out", str(tmp_path), "--augment", "--repeat-images",
+    cfg = train_command.config_from_args(p.parse_args(["srresnet-mse", "--out", str(tmp_path), "--augment", "--repeat-images",
                                                "--no-xla", "--val", "", "--lr-decay-at", "0", "--prelu-init", "0"]))
     assert (cfg.augment, cfg.distinct_images, cfg.jit_compile, cfg.val_data, cfg.prelu_init) == \
         (True, False, False, None, 0.0)

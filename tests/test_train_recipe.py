@@ -10,7 +10,7 @@ from keras import ops
 from srgan_lib import losses, train
 from srgan_lib.errors import UserError
 from srgan_lib.train import PRESETS, build_trainer
-from srgan_lib.train.cli import add_arguments, config_from_args
+from srgan_lib.cli.train import add_arguments, config_from_args
 
 from test_train import QUIET, smooth_images, tiny
 

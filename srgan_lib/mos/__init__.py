@@ -31,11 +31,11 @@ simulate       simulated raters (demonstrations and tests only)
 stats          t-intervals, Wilcoxon signed-rank tests, Holm families, attainable p
 aggregate      MOS, intervals and paired tests from rating files
 report         the report as text and as plots
-cli            the ``srgan mos`` command
 =============  ==============================================================================
+
+The command line, ``srgan mos``, is :mod:`srgan_lib.cli.mos`.
 """
 from srgan_lib.mos.aggregate import CI_METHOD, aggregate, paired_differences
-from srgan_lib.mos.cli import add_arguments, main
 from srgan_lib.mos.files import (ANCHORS, FORMAT_VERSION, PUBLIC_FORMAT, RATINGS_FORMAT, SCORE_LABELS, STUDY_FORMAT,
                                  check_rater_id, load_manifest, load_public, rater_token)
 from srgan_lib.mos.page import write_rater_page
@@ -50,6 +50,6 @@ from srgan_lib.mos.widget import Rater
 __all__ = ["prepare_study", "load_public", "load_manifest", "rater_sequence", "write_rater_page", "Rater",
            "load_ratings", "RatingsFile", "simulate_ratings", "aggregate", "paired_differences", "format_report",
            "plot_distributions", "holm", "t_interval", "wilcoxon_signed_rank", "min_attainable_p", "raters_needed",
-           "check_rater_id", "rater_token", "verified", "add_arguments", "main", "ANCHORS", "SCORE_LABELS", "FORMAT_VERSION", "RATINGS_FORMAT",
+           "check_rater_id", "rater_token", "verified", "ANCHORS", "SCORE_LABELS", "FORMAT_VERSION", "RATINGS_FORMAT",
            "STUDY_FORMAT", "PUBLIC_FORMAT", "MAX_RATINGS_BYTES", "ALPHA", "CI_METHOD", "CALIBRATION_DATASET",
            "CALIBRATION_IMAGES", "DEFAULT_RATERS", "SIMULATED_CLIENT", "SIMULATION_DEFAULT_MEANS"]

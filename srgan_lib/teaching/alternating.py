@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from srgan_lib import losses
+from srgan_lib import backend, losses
 
 __all__ = ["discriminator_gradient_norms", "discriminator_step_moves"]
 
@@ -47,34 +47,11 @@ def _gradients(generator, discriminator, lr, hr, detach: bool):
     that does not exist (detached) is None."""
     d_vars = list(discriminator.trainable_variables)
     g_vars = list(generator.trainable_variables)
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf  # backend-specific: GradientTape
-
-        with tf.GradientTape() as tape:
-            loss = _d_loss(generator, discriminator, lr, hr, detach)
-        grads = tape.gradient(loss, d_vars + g_vars)
-        return float(loss), grads[:len(d_vars)], grads[len(d_vars):]
-    if backend == "jax":
-        import jax  # backend-specific: stateless_call + jax.grad
-
-        g_ntv = [v.value for v in generator.non_trainable_variables]
-        d_ntv = [v.value for v in discriminator.non_trainable_variables]
-
-        def fn(d_tv, g_tv):
-            sr, _ = generator.stateless_call(g_tv, g_ntv, lr, training=True)
-            if detach:
-                sr = jax.lax.stop_gradient(sr)
-            real, d1 = discriminator.stateless_call(d_tv, d_ntv, hr, training=True)
-            fake, _ = discriminator.stateless_call(d_tv, d1, sr, training=True)
-            return losses.discriminator_loss(real, fake)
-
-        loss, (gd, gg) = jax.value_and_grad(fn, argnums=(0, 1))(
-            [v.value for v in d_vars], [v.value for v in g_vars])
-        if detach:  # jax returns exact zeros for a detached input; report them as absent
-            gg = [None] * len(gg)
-        return float(loss), list(gd), list(gg)
-    raise NotImplementedError(f"tensorflow and jax only, not {backend!r}")
+    loss, grads = backend.variable_gradients(lambda: _d_loss(generator, discriminator, lr, hr, detach),
+                                             d_vars + g_vars)
+    # A gradient that is exactly zero everywhere is absent: TensorFlow says None, JAX gives zeros.
+    grads = [None if g is None or not np.any(ops.convert_to_numpy(g)) else g for g in grads]
+    return float(loss), grads[:len(d_vars)], grads[len(d_vars):]
 
 
 def discriminator_gradient_norms(generator, discriminator, lr, hr) -> list[dict]:

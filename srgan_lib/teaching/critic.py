@@ -78,21 +78,9 @@ def input_gradient(model, x, position) -> np.ndarray:
     def pick(out):
         return out[0, 0] if position is None else out[0, position[0], position[1], 0]
 
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
+    from srgan_lib import backend
 
-        grad = jax.grad(lambda v: pick(model(v, training=False)))(x)
-    elif backend == "tensorflow":
-        import tensorflow as tf
-
-        v = tf.constant(x)
-        with tf.GradientTape() as tape:
-            tape.watch(v)
-            y = pick(model(v, training=False))
-        grad = tape.gradient(y, v)
-    else:
-        raise UserError(f"input_gradient: backend {backend!r} is not supported")
+    _, grad = backend.value_and_grad(lambda v: pick(model(v, training=False)))(x)
     return np.abs(keras.ops.convert_to_numpy(grad)[0]).sum(axis=-1)
 
 

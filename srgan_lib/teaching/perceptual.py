@@ -14,7 +14,7 @@ named as in the training presets: ``"mse"``, ``"vgg22"``, ``"vgg54"``.
   the result gains (or not) is what the loss rewards.
 
 Images are uint8 (H, W, 3) RGB; losses and gradients are in the library's [-1, 1] HR units.
-The gradient is the only backend-specific code (``tf.GradientTape`` / ``jax.value_and_grad``).
+The gradient comes from the backend seam (:func:`srgan_lib.backend.value_and_grad`).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from srgan_lib import degrade, losses, vgg
+from srgan_lib import backend, degrade, losses, vgg
 from srgan_lib.errors import UserError
 from srgan_lib.models import hr_from_uint8, hr_to_uint8
 
@@ -101,41 +101,14 @@ _COMPILED: dict = {}
 
 def _value_and_grad(features):
     """A compiled ``(x, fixed) -> (loss, d loss / d x)`` of the content loss with ``features``
-    (None: pixels), compiled once per feature model.  The only backend-specific code."""
+    (None: pixels), compiled once per feature model (:func:`srgan_lib.backend.value_and_grad`)."""
     key = id(features)
-    if key in _COMPILED:
-        return _COMPILED[key][1]
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        params = [] if features is None else [v.value for v in features.non_trainable_variables]
-
-        def pure(params_, x, fixed):  # the VGG weights are an argument, not constants of the program
-            apply = None if features is None else (
-                lambda z: features.stateless_call([], params_, z, training=False)[0])
-            return _loss(apply, x, fixed)
-
-        compiled = jax.jit(jax.value_and_grad(pure, argnums=1))
-
-        def value_and_grad(x, fixed):
-            return compiled(params, x, fixed)
-    elif backend == "tensorflow":
-        import tensorflow as tf
-
+    if key not in _COMPILED:
         apply = None if features is None else (lambda z: features(z, training=False))
-
-        @tf.function(reduce_retracing=True)
-        def value_and_grad(x, fixed):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                y = _loss(apply, x, fixed)
-            return y, tape.gradient(y, x)
-    else:
-        raise NotImplementedError(f"gradients are implemented for the tensorflow and jax backends, "
-                                  f"not {backend!r}")
-    _COMPILED[key] = (features, value_and_grad)  # keeps the model alive with its id
-    return value_and_grad
+        grad = backend.value_and_grad(lambda x, fixed: _loss(apply, x, fixed),
+                                      models=[] if features is None else [features], compile=True)
+        _COMPILED[key] = (features, grad)  # keeps the model alive with its id
+    return _COMPILED[key][1]
 
 
 def gradient_image(loss: str, image_uint8, target_uint8, weights=None) -> tuple[float, np.ndarray]:

@@ -59,9 +59,9 @@ def resolve_mode(mode: str = "auto") -> str:
     if mode == "auto":
         if not on_colab():
             return "smoke"
-        import keras
+        from srgan_lib import backend
 
-        return "demo" if _accelerators(keras.backend.backend()) else "smoke"
+        return "demo" if backend.accelerators() else "smoke"
     return check_mode(mode)
 
 
@@ -88,19 +88,6 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _accelerators(backend: str) -> list[str]:
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return [d.name for d in tf.config.list_physical_devices() if d.device_type != "CPU"]
-    if backend == "jax":
-        import jax
-
-        return [f"{d.platform}:{d.id} ({getattr(d, 'device_kind', d.platform)})"
-                for d in jax.devices() if d.platform != "cpu"]
-    return []
-
-
 def describe() -> dict:
     """The facts a reader needs to know about this kernel, as a dict.
 
@@ -111,14 +98,15 @@ def describe() -> dict:
     import keras
 
     import srgan_lib
+    from srgan_lib import backend as seam
 
-    backend = keras.backend.backend()
+    backend = seam.name()
     return {
         "backend": backend,
         "keras": keras.__version__,
         "tensorflow": _version("tensorflow") or _version("tensorflow-cpu"),
         "jax": _version("jax"),
-        "accelerators": _accelerators(backend),
+        "accelerators": seam.accelerators(),
         "colab": on_colab(),
         "srgan_lib": srgan_lib.__version__,
         "srgan_lib_path": str(Path(srgan_lib.__file__).resolve().parent),

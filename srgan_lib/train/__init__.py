@@ -13,8 +13,9 @@ paper's five variants in a resumable run folder.  The package, one idea per modu
 * :mod:`~srgan_lib.train.validation`: PSNR/SSIM during training and the sample strips;
 * :mod:`~srgan_lib.train.checkpoints`: checkpoints keyed by variable path, a background writer;
 * :mod:`~srgan_lib.train.run_dir`: the run folder (config, lock, resume, logs cut back on resume);
-* :mod:`~srgan_lib.train.session`: :func:`train`, one session from opening the folder to the end;
-* :mod:`~srgan_lib.train.cli`: ``srgan train``.
+* :mod:`~srgan_lib.train.session`: :func:`train`, one session from opening the folder to the end.
+
+The command line, ``srgan train``, is :mod:`srgan_lib.cli.train`.
 
 A run directory holds ``config.json``, ``checkpoints/`` (the last ``keep_checkpoints``),
 ``generator.weights.h5`` (the latest checkpoint's generator, for ``srgan eval/upscale``),
@@ -27,12 +28,11 @@ stream is a pure function of ``(seed, i)`` (:mod:`srgan_lib.patches`), so a resu
 with the same weights as an uninterrupted one.
 """
 from srgan_lib.train.checkpoints import latest_checkpoint, load_checkpoint
-from srgan_lib.train.cli import add_arguments, config_from_args, main
 from srgan_lib.train.config import ADVERSARIAL_WEIGHT, PRESETS, RESUMABLE_CHANGES, Preset, TrainConfig
 from srgan_lib.train.run_dir import LOG_COLUMNS, VAL_COLUMNS
 from srgan_lib.train.session import data_parallel_scope, train
 from srgan_lib.train.trainer import SRGANTrainer, build_trainer
 
 __all__ = ["ADVERSARIAL_WEIGHT", "LOG_COLUMNS", "PRESETS", "Preset", "RESUMABLE_CHANGES", "SRGANTrainer",
-           "TrainConfig", "VAL_COLUMNS", "add_arguments", "build_trainer", "config_from_args",
-           "data_parallel_scope", "latest_checkpoint", "load_checkpoint", "main", "train"]
+           "TrainConfig", "VAL_COLUMNS", "build_trainer", "data_parallel_scope", "latest_checkpoint",
+           "load_checkpoint", "train"]

@@ -18,10 +18,10 @@ host, so the same floats.
 """
 from __future__ import annotations
 
-import keras
 import numpy as np
 from keras import ops
 
+from srgan_lib import backend
 from srgan_lib.models import HR_FROM_UINT8, LR_FROM_UINT8
 from srgan_lib.patches import PatchSequence, augment_sources
 
@@ -57,12 +57,7 @@ class DevicePatches:
     def upload(self) -> dict:
         """The pools and tables as device arrays (once)."""
         if self.device is None:
-            if keras.backend.backend() == "tensorflow":
-                import tensorflow as tf  # backend-specific: a device copy, not a graph constant
-
-                self.device = {k: tf.identity(tf.constant(v)) for k, v in self.host.items()}
-            else:
-                self.device = {k: ops.convert_to_tensor(v) for k, v in self.host.items()}
+            self.device = {k: backend.device_constant(v) for k, v in self.host.items()}
         return self.device
 
     def records(self, start: int, n: int, rows: int | None = None) -> np.ndarray:
@@ -98,10 +93,5 @@ def _crop(pool, row, col, stride, code, src, table, row_bits):
     col = col[:, None, None, None] + offset
     row = row[:, None, None, None] + ops.right_shift(col, row_bits)
     col = ops.bitwise_and(col, (1 << row_bits) - 1)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf  # backend-specific: a 2-D gather
-
-        values = tf.gather_nd(pool, tf.stack([row, col], axis=-1))
-    else:
-        values = pool[row, col]
+    values = backend.gather_2d(pool, row, col)
     return ops.take(table, ops.cast(values, "int32"), axis=0)

@@ -27,10 +27,10 @@ from __future__ import annotations
 import collections
 import dataclasses
 
-import keras
 import numpy as np
 from keras import ops
 
+from srgan_lib import backend
 from srgan_lib.train.device_patches import DevicePatches, gather
 
 #: Compiled JAX blocks by :func:`compile_key` (each holds the trainer it was traced with): a new
@@ -47,7 +47,7 @@ _NOT_COMPILED = frozenset({
 
 def compile_key(cfg) -> tuple:
     """What the compiled device loop of a resolved config depends on."""
-    return (keras.backend.backend(),) + tuple(sorted(
+    return (backend.name(),) + tuple(sorted(
         (k, v) for k, v in dataclasses.asdict(cfg).items() if k not in _NOT_COMPILED))
 
 
@@ -85,7 +85,7 @@ class DeviceLoop(_Loop):
         super().__init__(trainer)
         self.data = DevicePatches(seq)
         self.block_steps, self.echo = int(block_steps), echo
-        self.backend = keras.backend.backend()
+        self.backend = backend.name()
         self._device = self.data.upload()
         if self.backend == "jax":
             import jax
@@ -218,15 +218,8 @@ class HostLoop(_Loop):
         super().__init__(trainer)
         self._batches = seq.stream(start, stop)
         weights = [m.weights for m in self._models()]
-        if keras.backend.backend() == "jax":
-            import jax  # backend-specific: one compiled function for the norms
-
-            norms = jax.jit(lambda values: [_global_norm(vs) for vs in values])
-            self._norms = lambda: norms([[v.value for v in ws] for ws in weights])
-        else:
-            import tensorflow as tf  # backend-specific: one compiled function for the norms
-
-            self._norms = tf.function(lambda: [_global_norm([v.value for v in ws]) for ws in weights])
+        self._norms = backend.compiled(lambda: [_global_norm([v.value for v in ws]) for ws in weights],
+                                       models=self._models())
 
     def dispatch(self, start: int, n: int):
         rows = []

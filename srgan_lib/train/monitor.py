@@ -66,7 +66,7 @@ class _TensorBoard:
     """Scalars with the global step in ``run_dir/tensorboard`` (needs TensorFlow + TensorBoard)."""
 
     def __init__(self, folder):
-        import keras
+        from srgan_lib import backend
 
         self.folder = folder
         try:
@@ -75,7 +75,7 @@ class _TensorBoard:
         except ImportError:
             self._writer = None
             return
-        if keras.backend.backend() != "tensorflow":
+        if backend.name() != "tensorflow":
             try:  # TensorFlow only writes files here: keep it off the accelerators JAX uses
                 tf.config.set_visible_devices([], "GPU")
             except RuntimeError:

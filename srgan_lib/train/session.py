@@ -21,7 +21,7 @@ from pathlib import Path
 
 import keras
 
-from srgan_lib import models
+from srgan_lib import backend, models
 from srgan_lib.atomic import make_dir
 from srgan_lib.errors import TrainingDiverged, UserError
 from srgan_lib.train import checkpoints
@@ -40,14 +40,12 @@ def data_parallel_scope(cfg: TrainConfig):
     """The distribution context of ``--data-parallel`` (models must be built inside it)."""
     if not cfg.data_parallel:
         return contextlib.nullcontext()
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+    if backend.name() == "tensorflow":
+        import tensorflow as tf  # backend-specific: the distribution strategy
 
         return tf.distribute.MirroredStrategy().scope()
-    if keras.backend.backend() == "jax":
-        keras.distribution.set_distribution(keras.distribution.DataParallel())
-        return contextlib.nullcontext()
-    raise UserError(f"--data-parallel is not supported on the {keras.backend.backend()} backend")
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    return contextlib.nullcontext()
 
 
 def initialise_generator(trainer, spec: str) -> None:

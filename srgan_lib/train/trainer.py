@@ -16,7 +16,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from srgan_lib import losses, models
+from srgan_lib import backend, losses, models
 from srgan_lib.train import health
 from srgan_lib.train.config import ADVERSARIAL_WEIGHT, TrainConfig, learning_rate_schedule
 
@@ -106,12 +106,7 @@ class SRGANTrainer(keras.Model):
 
     # -- train step ------------------------------------------------------------------------
     def train_step(self, *args):
-        if keras.backend.backend() == "jax":
-            return self.train_step_jax(*args)
-        if keras.backend.backend() == "tensorflow":
-            return self.train_step_tf(*args)
-        raise NotImplementedError(f"training is implemented for the tensorflow and jax backends, "
-                                  f"not {keras.backend.backend()!r}")
+        return self.train_step_jax(*args) if backend.name() == "jax" else self.train_step_tf(*args)
 
     def train_step_tf(self, data):
         """One update on the TensorFlow backend: updates the variables, returns the logs."""

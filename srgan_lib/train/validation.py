@@ -7,11 +7,10 @@ TensorFlow), one compilation per image size, reused at every validation.
 """
 from __future__ import annotations
 
-import keras
 import numpy as np
 from keras import ops
 
-from srgan_lib import artefacts, degrade, errors, metrics, models
+from srgan_lib import artefacts, backend, degrade, errors, metrics, models
 
 
 def load_val_set(name: str | None, scale: int, echo=print):
@@ -40,17 +39,7 @@ class Validation:
         self._forward = None
 
     def _compile(self, generator):
-        if keras.backend.backend() == "jax":
-            import jax  # backend-specific: the compiled forward pass
-
-            run = jax.jit(lambda tv, ntv, x: generator.stateless_call(tv, ntv, x, training=False)[0])
-            return lambda x: run([v.value for v in generator.trainable_variables],
-                                 [v.value for v in generator.non_trainable_variables], x)
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf  # backend-specific: the compiled forward pass
-
-            return tf.function(lambda x: generator(x, training=False), reduce_retracing=True)
-        return lambda x: generator(x, training=False)
+        return backend.compiled(lambda x: generator(x, training=False), models=[generator])
 
     def _super_resolve(self, generator, k: int) -> np.ndarray:
         if self._forward is None:

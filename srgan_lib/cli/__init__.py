@@ -1,7 +1,8 @@
 """The ``srgan`` command: ``srgan eval | train | upscale | export | mos | data``.
 
-Each sub-command lives in the module of its idea, which provides
-``add_arguments(parser)`` and ``main(args) -> int``.  Errors the user can fix
+Each sub-command is a module of this package (``srgan_lib.cli.eval``, ``.train``, ...) that provides
+``add_arguments(parser)`` and ``main(args) -> int`` and calls the library; the library itself has
+no argparse.  Errors the user can fix
 (a missing folder, an unreadable image, a bad option, an output that cannot be
 written) are the library's own exceptions (:mod:`srgan_lib.errors`); they are
 reported as one line on stderr with exit status 2 (3 for a diverged training
@@ -19,12 +20,12 @@ import sys
 from srgan_lib.errors import SRGANError
 
 COMMANDS = {
-    "eval": ("srgan_lib.evaluate", "evaluate SR methods on benchmark sets (PSNR/SSIM on Y, paper protocol)"),
-    "train": ("srgan_lib.train", "train SRResNet / SRGAN presets (resumable)"),
-    "upscale": ("srgan_lib.upscale", "upscale images or folders with a trained generator (tiled)"),
-    "export": ("srgan_lib.export", "export a trained generator (.keras, SavedModel, ONNX)"),
-    "mos": ("srgan_lib.mos", "prepare, rate and aggregate a mean-opinion-score study"),
-    "data": ("srgan_lib.data", "list, download and verify the standard datasets"),
+    "eval": ("srgan_lib.cli.eval", "evaluate SR methods on benchmark sets (PSNR/SSIM on Y, paper protocol)"),
+    "train": ("srgan_lib.cli.train", "train SRResNet / SRGAN presets (resumable)"),
+    "upscale": ("srgan_lib.cli.upscale", "upscale images or folders with a trained generator (tiled)"),
+    "export": ("srgan_lib.cli.export", "export a trained generator (.keras, SavedModel, ONNX)"),
+    "mos": ("srgan_lib.cli.mos", "prepare, rate and aggregate a mean-opinion-score study"),
+    "data": ("srgan_lib.cli.data", "list, download and verify the standard datasets"),
 }
 
 
@@ -81,7 +82,3 @@ def main(argv: list[str] | None = None) -> int:
             return 130
     parser.parse_args(argv)  # prints usage / errors for unknown commands
     return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -9,9 +9,6 @@ from srgan_lib.data.download import download_dataset
 from srgan_lib.data.registry import DATASETS, get_dataset
 from srgan_lib.data.verify import read_sha256sums, verify_dataset
 
-__all__ = ["add_arguments", "main"]
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None,
                         help=f"cache folder (default ${ENV_VAR} or ~/.cache/srgan_lib/datasets)")
