@@ -72,7 +72,7 @@ def host_cost(args) -> dict:
     from srgan_lib.patches import PatchSequence
     from srgan_lib.train.loop import DeviceLoop
 
-    cfg = train.TrainConfig(preset=args.preset, init="none", val_data=None).resolved()
+    cfg = train.TrainConfig(preset=args.preset, init="random", val_data=None).resolved()
     trainer = train.build_trainer(cfg)
     leaves = len(trainer.trainable_variables) + len(trainer.non_trainable_variables) + len(trainer.optimizer.variables)
 
@@ -83,8 +83,8 @@ def host_cost(args) -> dict:
     trainer.train_step_jax = lambda state, batch: (logs_of(*keras.utils.unpack_x_y_sample_weight(batch)[:2]), state)
     trainer.train_step_tf = lambda batch: logs_of(*keras.utils.unpack_x_y_sample_weight(batch)[:2])
     trainer.compile(trainer.optimizer, trainer.d_optimizer, jit_compile=True)
-    seq = PatchSequence(data.load_training_images(args.data, min_size=cfg.patch_size), batch_size=cfg.batch_size,
-                        patch_size=cfg.patch_size, seed=0)
+    seq = PatchSequence(data.load_training_images(args.data, min_size=cfg.patches.patch_size), batch_size=cfg.patches.batch_size,
+                        patch_size=cfg.patches.patch_size, seed=0)
     n = args.steps
 
     class ReadEveryStep(keras.callbacks.Callback):  # what RunMonitor did: every loss, every step
@@ -122,7 +122,7 @@ def host_cost(args) -> dict:
     for per_step in variants.values():
         fresh_loop(per_step).result(loops[-1].dispatch(0, 100))  # compile
         loops[-1].sync()
-    result = {"preset": args.preset, "state_leaves": leaves, "steps": n, "batch": cfg.batch_size}
+    result = {"preset": args.preset, "state_leaves": leaves, "steps": n, "batch": cfg.patches.batch_size}
     for again in ("", "_again"):
         result["fit_path" + again] = _timed(old)
         for name, per_step in variants.items():
@@ -178,7 +178,7 @@ def _tiny_config(steps, **kw):
     from srgan_lib import train
 
     return train.TrainConfig(preset="srresnet-mse", steps=steps, batch_size=16, patch_size=24, num_blocks=1, filters=8,
-                             init="none", val_data=None, data="T91", checkpoint_every=10 ** 9, log_every=10, **kw)
+                             init="random", val_data=None, data="T91", checkpoint_every=10 ** 9, log_every=10, **kw)
 
 
 def throughput(args) -> dict:
@@ -192,7 +192,7 @@ def throughput(args) -> dict:
             for mixed in precisions:
                 folder = tempfile.mkdtemp()
                 shutil.rmtree(folder)
-                cfg = train.TrainConfig(preset=preset, steps=args.steps, batch_size=b, init="none", val_data=None,
+                cfg = train.TrainConfig(preset=preset, steps=args.steps, batch_size=b, init="random", val_data=None,
                                         checkpoint_every=10 ** 9, log_every=100, mixed_precision=mixed)
                 s = train.train(cfg, folder, images=images, verbose=0, echo=lambda *a: None)
                 row = {"preset": preset, "batch": b, "mixed_precision": mixed, "steps": args.steps,

@@ -10,7 +10,6 @@ eager on JAX) so that five model variants need no compilation of a multi-step pr
 """
 import collections
 import csv
-import dataclasses
 import hashlib
 import json
 import math
@@ -36,9 +35,9 @@ QUIET = dict(verbose=0, echo=lambda *a: None)
 
 
 def tiny(preset="srresnet-mse", **kw) -> train.TrainConfig:
-    base = dict(preset=preset, steps=2, batch_size=2, patch_size=24, num_blocks=1, filters=8, init="none",
-                val_data=None, log_every=1, checkpoint_every=1000, lr=1e-3, lr_decay_at=0,
-                jit_compile=False if BACKEND == "tensorflow" else "auto")
+    base = dict(preset=preset, steps=2, batch_size=2, patch_size=24, num_blocks=1, filters=8, init="random",
+                val_data=None, log_every=1, checkpoint_every=1000, lr=1e-3, lr_decay_at="never",
+                jit_compile=False if BACKEND == "tensorflow" else None)
     base.update(kw)
     return train.TrainConfig(**base)
 
@@ -118,7 +117,7 @@ def test_preset_short_run(preset, images, tmp_path, request):
     assert summary["step"] == 2 and summary["start_step"] == 0
 
     stored = json.loads((run / "config.json").read_text())
-    resolved = dataclasses.asdict(cfg.resolved())
+    resolved = cfg.resolved().flat()
     if spec.vgg_layer:
         # The VGG weights actually used, with their sha256; the divisor of the preset's layer.
         vgg_file = Path(kw["vgg_weights"]).resolve()
@@ -172,7 +171,7 @@ def test_preset_short_run(preset, images, tmp_path, request):
 @pytest.mark.backend
 def test_generator_overfits_a_fixed_batch(images):
     # The backend's default compilation (XLA-jitted step on both backends).
-    cfg = tiny("srresnet-mse", lr=2e-3, batch_size=1, jit_compile="auto").resolved()
+    cfg = tiny("srresnet-mse", lr=2e-3, batch_size=1, jit_compile=None).resolved()
     trainer = train.build_trainer(cfg)
     lr, hr = PatchSequence(images[:1], batch_size=1, patch_size=24, seed=1).batch(0)
     n = 150
@@ -252,7 +251,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(images, tmp_path):
     ref = tmp_path / "ref"
     train.train(cfg, ref, images=images, **QUIET)
     run = tmp_path / "run"
-    (tmp_path / "cfg.json").write_text(json.dumps(dataclasses.asdict(cfg)))
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg.flat()))
     np.savez(tmp_path / "images.npz", **{f"i{k}": im for k, im in enumerate(images)})
     env = dict(os.environ, KERAS_BACKEND=BACKEND, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run([sys.executable, str(HELPER), "kill", str(tmp_path / "cfg.json"),
@@ -321,7 +320,7 @@ def test_checkpoints_are_restored_by_variable_path(resume_runs, tmp_path):
     matter, a position-keyed checkpoint (older srgan-lib) and a foreign one are refused."""
     a = resume_runs[0]
     arrays = latest_arrays(a)
-    cfg = train.TrainConfig(**json.loads((a / "config.json").read_text()))
+    cfg = train.TrainConfig.from_stored(json.loads((a / "config.json").read_text()))
     reversed_file = tmp_path / "reversed.npz"
     np.savez(reversed_file, **dict(reversed(list(arrays.items()))))
     trainer = train.build_trainer(cfg)
@@ -386,7 +385,7 @@ def test_nan_stops_at_the_exact_step_and_a_lower_lr_continues(images, tmp_path, 
     # The advice: the same command with a lower learning rate continues from the good checkpoint.
     monkeypatch.setattr(losses, "content_loss", content_loss)
     messages = []
-    summary = train.train(dataclasses.replace(cfg, lr=1e-4, steps=good + 2), run, images=imgs, verbose=0,
+    summary = train.train(cfg.replace(lr=1e-4, steps=good + 2), run, images=imgs, verbose=0,
                           echo=messages.append)
     assert summary["start_step"] == good and summary["step"] == good + 2
     assert any("learning rate 0.001 -> 0.0001" in m for m in messages), messages
@@ -397,7 +396,7 @@ def test_nan_stops_at_the_exact_step_and_a_lower_lr_continues(images, tmp_path, 
     assert [float(r["lr"]) for r in rows[-3:]] == pytest.approx([1e-3, 1e-4, 1e-4])
     # Without a divergence a new learning rate is a different run.
     with pytest.raises(errors.UserError, match=r"holds a different run \(lr: 0\.0001 -> 0\.001\)"):
-        train.train(dataclasses.replace(cfg, steps=good + 4), run, images=imgs, **QUIET)
+        train.train(cfg.replace(steps=good + 4), run, images=imgs, **QUIET)
 
 
 @pytest.mark.backend
@@ -459,9 +458,9 @@ def test_run_folder_safety(resume_runs, images, tmp_path, capsys):
     before = snapshot(run)
     # A different run in an existing folder: refused, nothing written.
     with pytest.raises(errors.UserError, match=r"holds a different run \(num_blocks: 1 -> 2\)"):
-        train.train(dataclasses.replace(same, num_blocks=2), run, images=images, **QUIET)
+        train.train(same.replace(num_blocks=2), run, images=images, **QUIET)
     with pytest.raises(errors.UserError, match=r"holds a different run \(lr: 0\.001 -> 0\.0001\)"):
-        train.train(dataclasses.replace(same, lr=None), run, images=images, **QUIET)
+        train.train(same.replace(lr=None), run, images=images, **QUIET)
     with pytest.raises(errors.UserError, match="already holds a run"):
         train.train(same, run, resume=False, images=images, **QUIET)
     assert snapshot(run) == before
@@ -566,9 +565,9 @@ def test_cli_defaults_come_from_train_config(tmp_path):
     assert cfg == train.TrainConfig(preset="srgan-vgg54")
     cfg = train_command.config_from_args(p.parse_args(["srresnet-mse", "--out", str(tmp_path), "--augment", "--repeat-images",
                                                "--no-xla", "--val", "", "--lr-decay-at", "0", "--prelu-init", "0"]))
-    assert (cfg.augment, cfg.distinct_images, cfg.jit_compile, cfg.val_data, cfg.prelu_init) == \
+    assert (cfg.patches.augment, cfg.patches.distinct_images, cfg.runtime.jit_compile, cfg.output.val_data, cfg.model.prelu_init) == \
         (True, False, False, None, 0.0)
-    assert cfg.resolved().lr_decay_at is None
+    assert cfg.schedule.lr_decay_at == "never" and cfg.resolved().schedule.lr_decay_at == "never"
 
 
 @pytest.mark.backend

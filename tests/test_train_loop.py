@@ -16,8 +16,8 @@ BACKEND = keras.backend.backend()
 
 
 def tiny(**kw):
-    base = dict(preset="srresnet-mse", steps=4, batch_size=2, patch_size=24, num_blocks=1, filters=8, init="none",
-                val_data=None, log_every=1, lr=1e-3, lr_decay_at=0, jit_compile=False if BACKEND == "tensorflow" else "auto")
+    base = dict(preset="srresnet-mse", steps=4, batch_size=2, patch_size=24, num_blocks=1, filters=8, init="random",
+                val_data=None, log_every=1, lr=1e-3, lr_decay_at="never", jit_compile=False if BACKEND == "tensorflow" else None)
     base.update(kw)
     return config.TrainConfig(**base)
 
@@ -55,9 +55,9 @@ def test_tensorflow_xla_switch():
 
     seq = PatchSequence(smooth_images(2), batch_size=2, patch_size=24)
     gpu = bool(tf.config.list_logical_devices("GPU"))
-    for flag, xla in (("auto", gpu), (True, True), (False, False)):
+    for flag, xla in ((None, gpu), (True, True), (False, False)):
         cfg = tiny(jit_compile=flag).resolved()
-        loop = DeviceLoop(build_trainer(cfg), seq, 4, cfg.jit_compile)
+        loop = DeviceLoop(build_trainer(cfg), seq, 4, cfg.runtime.jit_compile)
         assert loop._block._jit_compile is xla, flag
 
 
@@ -150,26 +150,26 @@ def test_vgg_weights_are_recorded_and_checked_on_resume(tmp_path, monkeypatch):
     cfg = tiny(preset="srgan-vgg54")
     quiet = dict(echo=lambda *x: None)
     with run_dir.RunFolder.open(cfg, run, **quiet) as folder:
-        assert (folder.cfg.vgg_weights, folder.cfg.vgg_weights_sha256) == (str(a.resolve()), sha_a)
-        assert folder.cfg.vgg_scale == 12.75
+        assert (folder.cfg.loss.vgg_weights, folder.cfg.loss.vgg_weights_sha256) == (str(a.resolve()), sha_a)
+        assert folder.cfg.loss.vgg_scale == 12.75
     monkeypatch.setenv("SRGAN_VGG19_WEIGHTS", str(b))
     with run_dir.RunFolder.open(cfg, run, **quiet) as folder:
-        assert folder.cfg.vgg_weights == str(a.resolve())
+        assert folder.cfg.loss.vgg_weights == str(a.resolve())
     before = (run / "config.json").read_text()
     with pytest.raises(errors.UserError, match="holds a different run .*vgg_weights_sha256"):
-        run_dir.RunFolder.open(config.TrainConfig(**{**cfg.__dict__, "vgg_weights": str(b)}), run, **quiet)
+        run_dir.RunFolder.open(cfg.replace(vgg_weights=str(b)), run, **quiet)
     assert (run / "config.json").read_text() == before
     moved = tmp_path / "elsewhere" / "vgg.h5"
     moved.parent.mkdir()
     a.rename(moved)
-    with run_dir.RunFolder.open(config.TrainConfig(**{**cfg.__dict__, "vgg_weights": str(moved)}), run, **quiet) as f:
-        assert (f.cfg.vgg_weights, f.cfg.vgg_weights_sha256) == (str(moved.resolve()), sha_a)
+    with run_dir.RunFolder.open(cfg.replace(vgg_weights=str(moved)), run, **quiet) as f:
+        assert (f.cfg.loss.vgg_weights, f.cfg.loss.vgg_weights_sha256) == (str(moved.resolve()), sha_a)
     # An MSE preset records no VGG weights.
     with run_dir.RunFolder.open(tiny(vgg_weights=str(b)), tmp_path / "mse", **quiet) as folder:
-        assert folder.cfg.vgg_weights is None and folder.cfg.vgg_scale is None
+        assert folder.cfg.loss.vgg_weights is None and folder.cfg.loss.vgg_scale is None
     # The divisor is part of the run: another one is another run.
     with pytest.raises(errors.UserError, match=r"vgg_scale: 12\.75 -> 10\.0"):
-        run_dir.RunFolder.open(config.TrainConfig(**{**cfg.__dict__, "vgg_scale": 10.0}), run, **quiet)
+        run_dir.RunFolder.open(cfg.replace(vgg_scale=10.0), run, **quiet)
 
 
 def test_step_rate_is_steady_when_results_are_read_in_bursts():

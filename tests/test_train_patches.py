@@ -114,10 +114,10 @@ def test_the_lr_drops_after_lr_decay_at_steps():
     # Keras calls the schedule with the updates made so far: update k sees iterations = k - 1.
     assert [float(ops.convert_to_numpy(schedule(i))) for i in range(4)] == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4])
     cfg = config.TrainConfig(preset="srgan-vgg54", steps=1000, lr=1e-3).resolved()
-    assert cfg.lr_decay_at == 500
+    assert cfg.schedule.lr_decay_at == 500
     assert [config.lr_at(cfg, s) for s in (1, 500, 501)] == [1e-3, 1e-3, 1e-4]
-    assert config.TrainConfig(preset="srgan-vgg54").resolved().lr_decay_at == 100_000
-    assert config.TrainConfig(preset="srresnet-mse").resolved().lr_decay_at is None
+    assert config.TrainConfig(preset="srgan-vgg54").resolved().schedule.lr_decay_at == 100_000
+    assert config.TrainConfig(preset="srresnet-mse").resolved().schedule.lr_decay_at == "never"
     # A schedule keeps the rate out of the optimizer's variables: no checkpoint can override it.
     import keras
 

@@ -1,6 +1,5 @@
 """The adversarial recipe: the paper's settings are the defaults, and each deviation is one flag."""
 import argparse
-import dataclasses
 import math
 
 import numpy as np
@@ -17,9 +16,9 @@ from test_train import QUIET, smooth_images, tiny
 
 def test_the_papers_recipe_is_the_default():
     cfg = train.TrainConfig(preset="srgan-vgg54").resolved()
-    assert (cfg.lr, cfg.beta_1, cfg.batch_size, cfg.patch_size) == (1e-4, 0.9, 16, 96)
-    assert cfg.d_lr is None and cfg.adversarial_weight_value == 1e-3 and cfg.real_label_value == 1.0
-    assert cfg.pixel_weight is None and cfg.discriminator_head == "dense" and not cfg.augment
+    assert (cfg.schedule.lr, cfg.schedule.beta_1, cfg.patches.batch_size, cfg.patches.patch_size) == (1e-4, 0.9, 16, 96)
+    assert cfg.schedule.d_lr is None and cfg.adversarial_weight == 1e-3 and cfg.real_label == 1.0
+    assert cfg.loss.pixel_weight is None and cfg.model.discriminator_head == "dense" and not cfg.patches.augment
     assert [(name, p.content, p.adversarial, p.steps, p.lr, p.lr_decay_at, p.init) for name, p in PRESETS.items()] == [
         ("srresnet-mse", "mse", False, 1_000_000, 1e-4, None, None),
         ("srresnet-vgg22", "vgg22", False, 200_000, 1e-4, 100_000, "srresnet-mse"),
@@ -49,7 +48,7 @@ def test_recipe_flags_reach_the_trainer_and_are_checked(tmp_path):
                          ({"adversarial_weight": -1.0}, "--adversarial-weight"),
                          ({"pixel_weight": math.nan}, "--pixel-weight")):
         with pytest.raises(UserError, match=message):
-            dataclasses.replace(cfg, **bad).resolved()
+            cfg.replace(**bad).resolved()
     # an adversarial weight of 0 trains the generator on the content loss alone
     run = train.train(tiny("srgan-mse", steps=2, adversarial_weight=0.0), tmp_path / "r", images=smooth_images(2),
                       **QUIET)
@@ -58,7 +57,7 @@ def test_recipe_flags_reach_the_trainer_and_are_checked(tmp_path):
 
 def test_pixel_weight_adds_the_pixel_mse_to_a_vgg_content_loss(vgg_weights):
     base = tiny("srgan-vgg54", vgg_weights=str(vgg_weights)).resolved()
-    plain, anchored = build_trainer(base), build_trainer(dataclasses.replace(base, pixel_weight=2.0))
+    plain, anchored = build_trainer(base), build_trainer(base.replace(pixel_weight=2.0))
     rng = np.random.default_rng(0)
     sr = rng.uniform(-1, 1, (2, 24, 24, 3)).astype("float32")
     hr = rng.uniform(-1, 1, (2, 24, 24, 3)).astype("float32")
@@ -73,4 +72,4 @@ def test_cli_takes_the_recipe_flags(tmp_path):
     ns = p.parse_args(["srgan-vgg54", "--out", str(tmp_path), "--d-lr", "1e-5", "--real-label", "0.9",
                        "--adversarial-weight", "0", "--pixel-weight", "1"])
     cfg = config_from_args(ns)
-    assert (cfg.d_lr, cfg.real_label, cfg.adversarial_weight, cfg.pixel_weight) == (1e-5, 0.9, 0.0, 1.0)
+    assert (cfg.schedule.d_lr, cfg.loss.real_label, cfg.loss.adversarial_weight, cfg.loss.pixel_weight) == (1e-5, 0.9, 0.0, 1.0)

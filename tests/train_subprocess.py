@@ -68,7 +68,7 @@ def tiny_config(**kw):
     from srgan_lib import train
 
     base = dict(preset="srgan-mse", steps=2, batch_size=4, patch_size=24, num_blocks=1, filters=8,
-                init="none", val_data=None, log_every=1, checkpoint_every=1000, lr=1.0, lr_decay_at=0)
+                init="random", val_data=None, log_every=1, checkpoint_every=1000, lr=1.0, lr_decay_at="never")
     base.update(kw)
     return train.TrainConfig(**base).resolved()
 
@@ -158,7 +158,7 @@ def cmd_dp(out):
     init = checkpoints.snapshot(single)
     result["single_logs"] = one_step(single, batch)
     ref = checkpoints.snapshot(single)
-    with train.data_parallel_scope(dataclasses_replace(cfg, data_parallel=True)):
+    with train.data_parallel_scope(cfg.replace(data_parallel=True)):
         dp = linearise(train.build_trainer(cfg))
     checkpoints.restore(dp, init, "init")
     if backend == "tensorflow":
@@ -177,17 +177,11 @@ def cmd_dp(out):
     result["ref_absmax"] = {k: float(abs(ref[k]).max()) for k, _ in result["worst"]}
     # The same through train() (creates the strategy / distribution itself).
     run = os.path.join(os.path.dirname(out), "run")
-    summary = train.train(dataclasses_replace(cfg, data_parallel=True, steps=2, lr=1e-3), run, images=images(),
+    summary = train.train(cfg.replace(data_parallel=True, steps=2, lr=1e-3), run, images=images(),
                           verbose=0, echo=lambda *a: None)
     result["train_step"] = summary["step"]
     with open(out, "w") as f:
         json.dump(result, f)
-
-
-def dataclasses_replace(cfg, **kw):
-    import dataclasses
-
-    return dataclasses.replace(cfg, **kw)
 
 
 if __name__ == "__main__":

@@ -1,26 +1,33 @@
 """``srgan train PRESET --out RUN [options]``: the command line of :func:`srgan_lib.train.train`.
 
 Every option is a :class:`~srgan_lib.train.config.TrainConfig` field and takes its default from
-there (``--lr-decay-at 0`` means "never"; ``--val ''`` disables validation).
+there, where ``None`` means "the preset's" (``--lr-decay-at never`` or ``0``: a constant rate;
+``--val ''`` disables validation).
 """
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
-from srgan_lib.train.config import PRESETS, TrainConfig
+from srgan_lib.train.config import FIELD_GROUP, GROUPS, PRESETS, TrainConfig
 from srgan_lib.train.session import train
 
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+_DEFAULTS = TrainConfig().flat()
+
+
+def _decay_step(text: str):
+    """``--lr-decay-at``: a step, or ``never`` (also ``0``)."""
+    if text.strip().lower() in ("never", "0"):
+        return "never"
+    return int(text)
 
 #: field -> (argparse keyword arguments, help); flags are --field-name unless given.
 _OPTIONS = {
     "steps": ({"type": int}, "total optimizer steps (default: the preset's; paper: 1e6 SRResNet, 2e5 SRGAN)"),
     "batch_size": ({"type": int}, "HR crops per batch (paper: 16)"),
     "lr": ({"type": float}, "initial learning rate (default: the preset's; paper: 1e-4)"),
-    "lr_decay_at": ({"type": int}, "last step at the initial rate, then rate / 10 (default -1: the preset's, "
-                                   "scaled to --steps; 0: never)"),
-    "init": ({}, "generator initialisation: a run folder, weights file, shipped model name, or 'none' "
+    "lr_decay_at": ({"type": _decay_step}, "last step at the initial rate, then rate / 10, or 'never' (default: "
+                                           "the preset's, scaled to --steps)"),
+    "init": ({}, "generator initialisation: a run folder, weights file, shipped model name, or 'random' "
                  "(default: the preset's: srresnet-mse for the SRGAN presets)"),
     "data": ({}, "training sets or folders, comma-separated"),
     "degradation": ({"choices": ["bicubic", "gaussian_bicubic"]}, "how LR images are made"),
@@ -68,19 +75,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --out (it must exist)")
     p.add_argument("--restart", action="store_true",
                    help="start the run in --out over from step 0, deleting its checkpoints, generator and logs")
+    titles = {"model": "the networks", "patches": "the training patches", "schedule": "the optimisation",
+              "loss": "the loss", "runtime": "how the steps run", "output": "checkpoints, logs, validation"}
+    groups = {g: p.add_argument_group(f"{titles[g]} (TrainConfig.{g})") for g in GROUPS}
     for name, (kwargs, text) in _OPTIONS.items():
         kwargs = dict(kwargs)
         flags = kwargs.pop("flags", [f"--{name.replace('_', '-')}"])
-        p.add_argument(*flags, dest=name, default=_DEFAULTS[name], help=f"{text} [default: %(default)s]", **kwargs)
+        groups[FIELD_GROUP[name]].add_argument(*flags, dest=name, default=_DEFAULTS[name],
+                                               help=text if _DEFAULTS[name] is None else f"{text} [default: %(default)s]",
+                                               **kwargs)
     for name, (flag, value, text) in _SWITCHES.items():
-        p.add_argument(flag, dest=name, action="store_const", const=value, default=_DEFAULTS[name], help=text)
-    p.add_argument("--no-xla", dest="jit_compile", action="store_const", const=False, default=_DEFAULTS["jit_compile"],
-                   help="TensorFlow: never compile the step with XLA (default: XLA when a GPU is present)")
+        groups[FIELD_GROUP[name]].add_argument(flag, dest=name, action="store_const", const=value,
+                                               default=_DEFAULTS[name], help=text)
+    groups["runtime"].add_argument("--no-xla", dest="jit_compile", action="store_const", const=False,
+                                   default=_DEFAULTS["jit_compile"],
+                                   help="TensorFlow: never compile the step with XLA (default: XLA when a GPU is present)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def config_from_args(args) -> TrainConfig:
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
+    values = {name: getattr(args, name) for name in _DEFAULTS if hasattr(args, name)}
     values["val_data"] = values["val_data"] or None
     return TrainConfig(**values)
 

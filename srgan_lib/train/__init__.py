@@ -3,7 +3,8 @@
 ``train(TrainConfig(preset=...), out)`` (or ``srgan train PRESET --out RUN``) trains one of the
 paper's five variants in a resumable run folder.  The package, one idea per module:
 
-* :mod:`~srgan_lib.train.config`: the presets and :class:`TrainConfig` (what defines a run);
+* :mod:`~srgan_lib.train.config`: the presets and :class:`TrainConfig`, what defines a run, grouped by
+  concern (model, patches, schedule, loss, runtime, output);
 * :mod:`~srgan_lib.train.trainer`: :class:`SRGANTrainer`, the alternating update as a
   ``keras.Model`` (``fit()`` works: notebooks, tests), and :func:`build_trainer`;
 * :mod:`~srgan_lib.train.device_patches`: the training patches gathered on the device;
@@ -28,11 +29,12 @@ stream is a pure function of ``(seed, i)`` (:mod:`srgan_lib.patches`), so a resu
 with the same weights as an uninterrupted one.
 """
 from srgan_lib.train.checkpoints import latest_checkpoint, load_checkpoint
-from srgan_lib.train.config import ADVERSARIAL_WEIGHT, PRESETS, RESUMABLE_CHANGES, Preset, TrainConfig
+from srgan_lib.train.config import (ADVERSARIAL_WEIGHT, PRESETS, RESUMABLE_CHANGES, LossConfig, ModelConfig,
+                                    OutputConfig, PatchConfig, Preset, RuntimeConfig, ScheduleConfig, TrainConfig)
 from srgan_lib.train.run_dir import LOG_COLUMNS, VAL_COLUMNS
 from srgan_lib.train.session import data_parallel_scope, train
 from srgan_lib.train.trainer import SRGANTrainer, build_trainer
 
 __all__ = ["ADVERSARIAL_WEIGHT", "LOG_COLUMNS", "PRESETS", "Preset", "RESUMABLE_CHANGES", "SRGANTrainer",
-           "TrainConfig", "VAL_COLUMNS", "build_trainer", "data_parallel_scope", "latest_checkpoint",
+           "TrainConfig", "ModelConfig", "PatchConfig", "ScheduleConfig", "LossConfig", "RuntimeConfig", "OutputConfig", "VAL_COLUMNS", "build_trainer", "data_parallel_scope", "latest_checkpoint",
            "load_checkpoint", "train"]

@@ -9,7 +9,7 @@ blow-up check read (:mod:`srgan_lib.train.monitor`).
 (:mod:`srgan_lib.train.device_patches`), the state, and a loop over the steps of a block -- on
 JAX a jitted ``lax.fori_loop`` over the pure ``train_step_jax`` with the state donated; on
 TensorFlow a ``tf.function`` around a ``tf.while_loop`` over ``train_step_tf``, XLA-compiled with
-``jit_compile=True`` and, by default (``"auto"``), when a GPU is present (an XLA failure then falls
+``jit_compile=True`` and, by default (``None``), when a GPU is present (an XLA failure then falls
 back to the plain graph with a warning; ``--no-xla``: never).  The trip count is an argument, so blocks of any length
 share one compiled program and a block boundary changes nothing in the arithmetic.  On JAX's CPU
 platform, where XLA runs a while-loop body much slower than the same step compiled on its own
@@ -25,30 +25,24 @@ next one runs.
 from __future__ import annotations
 
 import collections
-import dataclasses
 
 import numpy as np
 from keras import ops
 
 from srgan_lib import backend
+from srgan_lib.train.config import NOT_COMPILED
 from srgan_lib.train.device_patches import DevicePatches, gather
 
 #: Compiled JAX blocks by :func:`compile_key` (each holds the trainer it was traced with): a new
 #: trainer with the same structure reuses the compiled program (its state is an argument).
 COMPILED: collections.OrderedDict = collections.OrderedDict()
 COMPILED_KEEP = 2
-#: TrainConfig fields the compiled step does not depend on (host-side choices, initial values,
-#: bookkeeping; the VGG weights are part of the state, not of the program).
-_NOT_COMPILED = frozenset({
-    "steps", "init", "data", "degradation", "prelu_init", "augment", "distinct_images", "seed", "checkpoint_every",
-    "checkpoint_minutes", "keep_checkpoints", "log_every", "val_data", "val_every", "sample_every",
-    "blowup_factor", "vgg_weights", "vgg_weights_sha256", "jit_compile", "loop"})
-
-
 def compile_key(cfg) -> tuple:
-    """What the compiled device loop of a resolved config depends on."""
+    """What the compiled device loop of a resolved config depends on: every field but
+    :data:`~srgan_lib.train.config.NOT_COMPILED` (host-side choices, initial values, bookkeeping; the
+    VGG weights are part of the state, not of the program)."""
     return (backend.name(),) + tuple(sorted(
-        (k, v) for k, v in dataclasses.asdict(cfg).items() if k not in _NOT_COMPILED))
+        (k, v) for k, v in cfg.flat().items() if k not in NOT_COMPILED))
 
 
 def _global_norm(values):
@@ -80,7 +74,7 @@ class DeviceLoop(_Loop):
     block; None: on the CPU platform only.
     """
 
-    def __init__(self, trainer, seq, block_steps: int = 100, jit_compile="auto", echo=print, cache_key=None,
+    def __init__(self, trainer, seq, block_steps: int = 100, jit_compile=None, echo=print, cache_key=None,
                  per_step: bool | None = None):
         super().__init__(trainer)
         self.data = DevicePatches(seq)
@@ -107,7 +101,7 @@ class DeviceLoop(_Loop):
 
             # "auto": XLA on a GPU; on the CPU the XLA while loop is slower than the plain graph.
             self._xla = jit_compile
-            xla = bool(tf.config.list_logical_devices("GPU")) if jit_compile == "auto" else bool(jit_compile)
+            xla = bool(tf.config.list_logical_devices("GPU")) if jit_compile is None else bool(jit_compile)
             self._block = self._tf_block(xla)
         else:
             raise NotImplementedError(f"the device loop supports tensorflow and jax, not {self.backend!r}")

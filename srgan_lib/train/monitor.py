@@ -152,12 +152,12 @@ class Monitor:
     def __init__(self, run_dir, cfg: TrainConfig, columns, initial_norms, start_step: int, verbose: int = 1,
                  echo=print):
         self.cfg, self.columns = cfg, tuple(columns)
-        self.total, self.step = int(cfg.steps), int(start_step)
+        self.total, self.step = int(cfg.schedule.steps), int(start_step)
         self._norms = np.asarray(initial_norms, np.float64)
         self._log = CsvLog(run_dir / "log.csv", LOG_COLUMNS)
         self._val: CsvLog | None = None
         self._val_path = run_dir / "val.csv"
-        self._best_psnr = best_validation(self._val_path, cfg.val_data, self.step) if cfg.val_data else None
+        self._best_psnr = best_validation(self._val_path, cfg.output.val_data, self.step) if cfg.output.val_data else None
         self._tb = _TensorBoard(run_dir / "tensorboard")
         self.health = HealthWindow()
         self._t0 = time.perf_counter()
@@ -174,13 +174,13 @@ class Monitor:
 
     def steps(self, first: int, values: np.ndarray) -> None:
         """Check and record the steps ``first + 1 .. first + len(values)``; raises :class:`Diverged`."""
-        bad = first_bad_step(values, self.columns, self._norms, self.cfg.blowup_factor)
+        bad = first_bad_step(values, self.columns, self._norms, self.cfg.runtime.blowup_factor)
         good = values if bad is None else values[:bad[0]]
         norm_cols = [i for i, c in enumerate(self.columns) if c.endswith("_norm")]
         elapsed = f"{time.perf_counter() - self._t0:.3f}"
         for r, row in enumerate(good):
             step = first + r + 1
-            if step % self.cfg.log_every and step != self.total:
+            if step % self.cfg.output.log_every and step != self.total:
                 continue
             logged = {c: float(row[i]) for i, c in enumerate(self.columns) if not c.endswith("_norm")}
             lr = lr_at(self.cfg, step)

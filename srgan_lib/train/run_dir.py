@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import errno
 import hashlib
 import json
@@ -47,20 +46,29 @@ def _read_json(path: Path) -> dict:
     return value
 
 
+def read_stored_config(path: Path) -> TrainConfig:
+    """The resolved config a run folder's ``config.json`` holds (also one written before the config's
+    groups: :meth:`TrainConfig.from_stored`); a file that is not one is a UserError."""
+    try:
+        return TrainConfig.from_stored(_read_json(path))
+    except TypeError as exc:  # a field this version does not know
+        raise UserError(f"{path}: {exc}; refusing to touch this run folder") from None
+
+
 def keep_stored_schedule(cfg: TrainConfig, out: Path) -> TrainConfig:
     """Continuing a run with a new ``--steps`` keeps the run's learning-rate schedule.
 
-    The default ``lr_decay_at`` (-1) is derived from ``--steps``; without this, extending a run
+    The default ``lr_decay_at`` (None, the preset's) is derived from ``--steps``; without this, extending a run
     (``--steps`` is a resumable change) would be refused as a "different run" because the derived
     decay step moved.  An explicit ``--lr-decay-at`` is still compared with the stored one.
     """
     path = Path(out) / "config.json"
-    if cfg.lr_decay_at != -1 or not path.is_file():
+    if cfg.schedule.lr_decay_at is not None or not path.is_file():
         return cfg
-    old = _read_json(path)
-    if "lr_decay_at" not in old or old.get("preset") != cfg.preset:
+    old = read_stored_config(path)
+    if old.preset != cfg.preset:
         return cfg
-    return dataclasses.replace(cfg, lr_decay_at=old["lr_decay_at"])
+    return cfg.replace(lr_decay_at=old.schedule.lr_decay_at)
 
 
 def record_vgg_weights(cfg: TrainConfig, stored: dict | None) -> TrainConfig:
@@ -70,20 +78,20 @@ def record_vgg_weights(cfg: TrainConfig, stored: dict | None) -> TrainConfig:
     from srgan_lib import vgg
 
     if cfg.preset_spec.vgg_layer is None:
-        return dataclasses.replace(cfg, vgg_weights=None, vgg_weights_sha256=None)
-    spec = cfg.vgg_weights
+        return cfg.replace(vgg_weights=None, vgg_weights_sha256=None)
+    spec = cfg.loss.vgg_weights
     old = (stored or {}).get("vgg_weights")
     if spec is None and isinstance(old, str) and (old == "imagenet" or Path(old).is_file()):
         spec = old
     spec = vgg.resolve_weights(spec or None)
     if spec == "imagenet":
-        return dataclasses.replace(cfg, vgg_weights="imagenet", vgg_weights_sha256=None)
+        return cfg.replace(vgg_weights="imagenet", vgg_weights_sha256=None)
     path = Path(spec)
     if not path.is_file():
         raise InputNotFoundError(f"--vgg-weights: VGG19 weights file not found: {str(path)!r}")
     with open(path, "rb") as f:
         sha = hashlib.file_digest(f, "sha256").hexdigest()
-    return dataclasses.replace(cfg, vgg_weights=str(path), vgg_weights_sha256=sha)
+    return cfg.replace(vgg_weights=str(path), vgg_weights_sha256=sha)
 
 
 def trained_without_checkpoint(out: Path) -> str | None:
@@ -107,8 +115,8 @@ def _check(cfg: TrainConfig, out: Path, resume: bool | None,
     if restart and resume:
         raise UserError("--restart and --resume contradict each other: choose one")
     if cfg_path.exists():
-        old = _read_json(cfg_path)
-        new = dataclasses.asdict(cfg)
+        old = read_stored_config(cfg_path).flat()
+        new = cfg.flat()
         diverged = _read_json(out / DIVERGED_FILE) if (out / DIVERGED_FILE).is_file() else None
         allowed = RESUMABLE_CHANGES | ({"lr"} if diverged else set())
         diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k) and k not in allowed)
@@ -155,7 +163,7 @@ class RunFolder:
         """
         out = Path(out)
         cfg = keep_stored_schedule(cfg, out).resolved()
-        stored = _read_json(out / "config.json") if (out / "config.json").is_file() else None
+        stored = read_stored_config(out / "config.json").flat() if (out / "config.json").is_file() else None
         cfg = record_vgg_weights(cfg, stored)
         _check(cfg, out, resume, restart)
         make_dir(out)
@@ -167,13 +175,13 @@ class RunFolder:
             if restart and folder.resuming:
                 folder.discard_training()
                 echo(f"restarting {out} from step 0: its checkpoints, generator and logs were deleted")
-            record = dataclasses.asdict(cfg)
-            new_lr = stored is not None and folder.diverged is not None and stored.get("lr") != cfg.lr
+            record = cfg.flat()
+            new_lr = stored is not None and folder.diverged is not None and stored.get("lr") != cfg.schedule.lr
             if stored is not None:
                 record = {k: (v if k in RESUMABLE_CHANGES | {"lr"} else stored.get(k, v)) for k, v in record.items()}
             atomic_write(out / "config.json", lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2)))
             if new_lr:
-                echo(f"learning rate {stored['lr']:g} -> {cfg.lr:g} after the divergence at step "
+                echo(f"learning rate {stored['lr']:g} -> {cfg.schedule.lr:g} after the divergence at step "
                      f"{folder.diverged.get('step')}")
                 folder.clear_diverged()
             folder.cfg = TrainConfig(**record)
@@ -238,7 +246,7 @@ class RunFolder:
 
     # -- divergence ------------------------------------------------------------------------
     def mark_diverged(self, step: int, reason: str, checkpoint: Path | None) -> None:
-        info = {"step": int(step), "reason": reason, "lr": self.cfg.lr,
+        info = {"step": int(step), "reason": reason, "lr": self.cfg.schedule.lr,
                 "checkpoint": checkpoint.name if checkpoint else None}
         atomic_write(self.path / DIVERGED_FILE, lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2)))
 

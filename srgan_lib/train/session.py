@@ -1,4 +1,4 @@
-"""One training session: :func:`train` opens (or continues) a run and trains it to ``cfg.steps``.
+"""One training session: :func:`train` opens (or continues) a run and trains it to ``cfg.schedule.steps``.
 
 The session keeps the device busy: blocks of steps are dispatched ahead (two in flight), and the
 logs of a block are checked and written while the next block runs (:mod:`srgan_lib.train.monitor`).
@@ -38,7 +38,7 @@ IN_FLIGHT = 2        # blocks dispatched ahead of the one being read
 
 def data_parallel_scope(cfg: TrainConfig):
     """The distribution context of ``--data-parallel`` (models must be built inside it)."""
-    if not cfg.data_parallel:
+    if not cfg.runtime.data_parallel:
         return contextlib.nullcontext()
     if backend.name() == "tensorflow":
         import tensorflow as tf  # backend-specific: the distribution strategy
@@ -67,14 +67,14 @@ def _patch_sequence(cfg: TrainConfig, images):
     from srgan_lib.patches import PatchSequence
 
     if images is None:
-        images = data.load_training_images(cfg.data, min_size=cfg.patch_size)
-    return PatchSequence(images, batch_size=cfg.batch_size, patch_size=cfg.patch_size, scale=cfg.scale,
-                         degradation=cfg.degradation, seed=cfg.seed, augment=cfg.augment,
-                         distinct_images=cfg.distinct_images)
+        images = data.load_training_images(cfg.patches.data, min_size=cfg.patches.patch_size)
+    return PatchSequence(images, batch_size=cfg.patches.batch_size, patch_size=cfg.patches.patch_size, scale=cfg.model.scale,
+                         degradation=cfg.patches.degradation, seed=cfg.patches.seed, augment=cfg.patches.augment,
+                         distinct_images=cfg.patches.distinct_images)
 
 
 def _divergence_message(cfg: TrainConfig, where: Diverged, last) -> str:
-    lower = f"--lr {cfg.lr / 10:g} (TrainConfig.lr)"
+    lower = f"--lr {cfg.schedule.lr / 10:g} (TrainConfig.lr)"
     if where.collapsed:
         kept = (f"the last checkpoint {last} is kept, but it may already be past the collapse: "
                 if last is not None else "")
@@ -90,12 +90,12 @@ def _divergence_message(cfg: TrainConfig, where: Diverged, last) -> str:
 
 def train(cfg: TrainConfig, out, resume: bool | None = None, images=None, verbose: int = 1,
           echo=print, restart: bool = False) -> dict:
-    """Train (or continue) the run in ``out`` to ``cfg.steps``; returns a summary dict.
+    """Train (or continue) the run in ``out`` to ``cfg.schedule.steps``; returns a summary dict.
 
     ``resume``: None continues an existing run or starts a new one; True insists on an existing
     run, False on a new one.  ``restart`` starts an existing run over from step 0, deleting its
     checkpoints, generator and logs (a run folder whose checkpoints are gone is refused without it:
-    :meth:`~srgan_lib.train.run_dir.RunFolder.open`).  ``images`` (a list of uint8 HR arrays) replaces ``cfg.data``
+    :meth:`~srgan_lib.train.run_dir.RunFolder.open`).  ``images`` (a list of uint8 HR arrays) replaces ``cfg.patches.data``
     (tests, notebooks).  ``verbose``: 1 shows a progress bar (``tqdm.auto``: a widget in a
     notebook), 0 shows nothing per step.  ``echo`` receives the session's messages (resuming,
     checkpoints, validation scores, warnings).
@@ -114,11 +114,11 @@ def train(cfg: TrainConfig, out, resume: bool | None = None, images=None, verbos
         if ckpt is not None:
             start = checkpoints.load_checkpoint(trainer, ckpt)
             echo(f"resuming {folder.path} from {ckpt.name} (step {start})")
-        elif cfg.init:
-            initialise_generator(trainer, cfg.init)
-            echo(f"generator initialised from {cfg.init}")
+        elif cfg.init_spec:
+            initialise_generator(trainer, cfg.init_spec)
+            echo(f"generator initialised from {cfg.init_spec}")
         folder.cut_back(start)
-        total = int(cfg.steps)
+        total = int(cfg.schedule.steps)
         summary = {"run_dir": str(folder.path), "start_step": start, "steps": total}
         if start >= total:
             echo(f"{folder.path} is already trained to step {start} (--steps {total})")
@@ -149,26 +149,26 @@ class StepRate:
 
 
 def _run(folder: RunFolder, cfg: TrainConfig, trainer, seq, start: int, verbose: int, echo, summary) -> dict:
-    val_images = load_val_set(cfg.val_data, cfg.scale, echo)
-    validation = Validation(val_images, cfg.val_data, cfg.scale, cfg.degradation) if val_images else None
-    if cfg.loop == "host" or cfg.data_parallel:
-        loop = HostLoop(trainer, seq, start, int(cfg.steps))
-        limit = cfg.steps_per_dispatch
+    val_images = load_val_set(cfg.output.val_data, cfg.model.scale, echo)
+    validation = Validation(val_images, cfg.output.val_data, cfg.model.scale, cfg.patches.degradation) if val_images else None
+    if cfg.runtime.loop == "host" or cfg.runtime.data_parallel:
+        loop = HostLoop(trainer, seq, start, int(cfg.schedule.steps))
+        limit = cfg.runtime.steps_per_dispatch
     else:
-        loop = DeviceLoop(trainer, seq, cfg.steps_per_dispatch, cfg.jit_compile, echo, cache_key=compile_key(cfg))
+        loop = DeviceLoop(trainer, seq, cfg.runtime.steps_per_dispatch, cfg.runtime.jit_compile, echo, cache_key=compile_key(cfg))
         limit = loop.block_steps
-    export = models.srresnet(scale=cfg.scale, num_blocks=cfg.num_blocks, filters=cfg.filters, upsample=cfg.upsample)
-    writer = checkpoints.CheckpointWriter(folder.path, cfg.keep_checkpoints, export)
+    export = models.srresnet(scale=cfg.model.scale, num_blocks=cfg.model.num_blocks, filters=cfg.model.filters, upsample=cfg.model.upsample)
+    writer = checkpoints.CheckpointWriter(folder.path, cfg.output.keep_checkpoints, export)
     monitor = Monitor(folder.path, cfg, loop.columns, loop.initial_norms(), start, verbose, echo)
     echo = monitor.echo  # above the progress bar
-    total = int(cfg.steps)
+    total = int(cfg.schedule.steps)
 
     def event(step: int, timed: set) -> bool:
-        every = [cfg.checkpoint_every] + ([cfg.val_every, cfg.sample_every] if validation else [])
+        every = [cfg.output.checkpoint_every] + ([cfg.output.val_every, cfg.output.sample_every] if validation else [])
         return step == total or step in timed or any(step % e == 0 for e in every)
 
     def next_boundary(step: int) -> int:
-        every = [cfg.checkpoint_every] + ([cfg.val_every, cfg.sample_every] if validation else [])
+        every = [cfg.output.checkpoint_every] + ([cfg.output.val_every, cfg.output.sample_every] if validation else [])
         return min([total] + [(step // e + 1) * e for e in every])
 
     t0 = time.perf_counter()
@@ -182,7 +182,7 @@ def _run(folder: RunFolder, cfg: TrainConfig, trainer, seq, start: int, verbose:
     try:
         while done < total:
             can_dispatch = dispatched < total and len(pending) < IN_FLIGHT and not (pending and event(dispatched, timed))
-            if can_dispatch and pending and time.perf_counter() - last_ckpt_time >= 60 * cfg.checkpoint_minutes:
+            if can_dispatch and pending and time.perf_counter() - last_ckpt_time >= 60 * cfg.output.checkpoint_minutes:
                 timed.add(dispatched)  # the block in flight ends with a checkpoint
                 continue
             if can_dispatch:
@@ -223,18 +223,18 @@ def _run(folder: RunFolder, cfg: TrainConfig, trainer, seq, start: int, verbose:
 def _events(folder, cfg, trainer, loop, validation, monitor, writer, step: int, timed: set, rate, echo) -> bool:
     """Validation, sample strip, log flush and checkpoint at the end of the block ending at ``step``;
     True when a checkpoint was started."""
-    total = int(cfg.steps)
+    total = int(cfg.schedule.steps)
     loop.sync()
-    if validation and (step % cfg.val_every == 0 or step == total):
-        monitor.validation(step, cfg.val_data, *validation.scores(trainer.generator))
-    if validation and (step % cfg.sample_every == 0 or step == total):
+    if validation and (step % cfg.output.val_every == 0 or step == total):
+        monitor.validation(step, cfg.output.val_data, *validation.scores(trainer.generator))
+    if validation and (step % cfg.output.sample_every == 0 or step == total):
         from srgan_lib import images
 
         make_dir(folder.path / "samples")
         images.write_image(folder.path / "samples" / f"step-{step:08d}.png", validation.strip(trainer.generator),
                            overwrite=True)
     monitor.flush()
-    if step % cfg.checkpoint_every == 0 or step == total or step in timed:
+    if step % cfg.output.checkpoint_every == 0 or step == total or step in timed:
         writer.submit(step, checkpoints.snapshot(trainer))
         steady = f"  {rate:.2f} steps/s" if rate else ""
         echo(f"step {step}/{total}{steady}  checkpoint {checkpoints.checkpoint_name(step)}")

@@ -199,35 +199,35 @@ class SRGANTrainer(keras.Model):
 def build_trainer(cfg: TrainConfig) -> SRGANTrainer:
     """Models and optimizers for a resolved config (random initial weights, seeded).
 
-    Under ``cfg.mixed_precision`` the models compute in bfloat16 with float32 weights (the
+    Under ``cfg.runtime.mixed_precision`` the models compute in bfloat16 with float32 weights (the
     generator's last layer, D's logit and the VGG preprocessing/rescaling stay float32); the
     caller's global dtype policy is left as it was.
     """
     from srgan_lib import vgg
 
-    keras.utils.set_random_seed(cfg.seed)
+    keras.utils.set_random_seed(cfg.patches.seed)
     previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if cfg.mixed_precision else "float32")
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if cfg.runtime.mixed_precision else "float32")
     try:
-        generator = models.srresnet(scale=cfg.scale, num_blocks=cfg.num_blocks, filters=cfg.filters,
-                                    upsample=cfg.upsample, prelu_init=cfg.prelu_init)
+        generator = models.srresnet(scale=cfg.model.scale, num_blocks=cfg.model.num_blocks, filters=cfg.model.filters,
+                                    upsample=cfg.model.upsample, prelu_init=cfg.model.prelu_init)
         preset = cfg.preset_spec
         discriminator = None
         if preset.adversarial:
-            discriminator = models.discriminator(input_shape=(cfg.patch_size, cfg.patch_size, 3),
-                                                 head=cfg.discriminator_head)
+            discriminator = models.discriminator(input_shape=(cfg.patches.patch_size, cfg.patches.patch_size, 3),
+                                                 head=cfg.model.discriminator_head)
         features = None
         if preset.vgg_layer is not None:
-            features = vgg.vgg_features(preset.vgg_layer, weights=cfg.vgg_weights, scale=cfg.vgg_scale)
+            features = vgg.vgg_features(preset.vgg_layer, weights=cfg.loss.vgg_weights, scale=cfg.loss.vgg_scale)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
-    trainer = SRGANTrainer(generator, discriminator, features, adversarial_weight=cfg.adversarial_weight_value,
-                           real_label=cfg.real_label_value, pixel_weight=cfg.pixel_weight or 0.0)
-    schedule = learning_rate_schedule(cfg.lr, cfg.lr_decay_at)
-    g_opt = keras.optimizers.Adam(learning_rate=schedule, beta_1=cfg.beta_1, name="g_adam")
+    trainer = SRGANTrainer(generator, discriminator, features, adversarial_weight=cfg.adversarial_weight,
+                           real_label=cfg.real_label, pixel_weight=cfg.loss.pixel_weight or 0.0)
+    schedule = learning_rate_schedule(cfg.schedule.lr, cfg.schedule.lr_decay_at)
+    g_opt = keras.optimizers.Adam(learning_rate=schedule, beta_1=cfg.schedule.beta_1, name="g_adam")
     d_opt = None
     if discriminator is not None:
-        d_schedule = learning_rate_schedule(cfg.d_lr if cfg.d_lr is not None else cfg.lr, cfg.lr_decay_at)
-        d_opt = keras.optimizers.Adam(learning_rate=d_schedule, beta_1=cfg.beta_1, name="d_adam")
-    trainer.compile(g_opt, d_opt, jit_compile=cfg.jit_compile)
+        d_schedule = learning_rate_schedule(cfg.schedule.d_lr if cfg.schedule.d_lr is not None else cfg.schedule.lr, cfg.schedule.lr_decay_at)
+        d_opt = keras.optimizers.Adam(learning_rate=d_schedule, beta_1=cfg.schedule.beta_1, name="d_adam")
+    trainer.compile(g_opt, d_opt, jit_compile="auto" if cfg.runtime.jit_compile is None else cfg.runtime.jit_compile)
     return trainer
