@@ -2,12 +2,13 @@
 #   make book   build the Jupyter Book site offline (smoke mode: every notebook executed, warnings are errors)
 #   make test   run the test suite (backend-dependent tests on TensorFlow and on JAX)
 #   make lab    open the chapters in JupyterLab (the project's environment, data variables set)
+#   make nbval  run every chapter with nbval in the project's environment, comparing the pinned outputs
 # Each creates its virtual environment ($(VENV)) the first time.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.srgan-installed
 
-.PHONY: test test-slow book env clean-book lab
+.PHONY: test test-slow book env clean-book lab nbval
 
 env: $(STAMP)
 
@@ -26,6 +27,9 @@ test-slow: $(STAMP)
 
 book: $(STAMP)
 	PY=$(PY) bash scripts/build_book.sh
+
+nbval: $(STAMP)
+	PY=$(PY) bash scripts/nbval.sh
 
 lab: $(STAMP)
 	PY=$(PY) bash scripts/lab.sh $(LAB_ARGS)

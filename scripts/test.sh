@@ -7,6 +7,6 @@ source scripts/env.sh
 echo "SRGAN_DATA_DIR=${SRGAN_DATA_DIR:-<unset: data tests skip>}"
 echo "SRGAN_VGG19_WEIGHTS=${SRGAN_VGG19_WEIGHTS:-<unset: VGG tests skip>}"
 echo "== KERAS_BACKEND=jax: backend-dependent tests =="
-KERAS_BACKEND=jax "$PY" -m pytest -q -m backend "$@"
+KERAS_BACKEND=jax "$PY" -m pytest -q --durations=10 -m backend "$@"
 echo "== KERAS_BACKEND=tensorflow: all tests =="
-KERAS_BACKEND=tensorflow "$PY" -m pytest -q "$@"
+KERAS_BACKEND=tensorflow "$PY" -m pytest -q --durations=15 "$@"

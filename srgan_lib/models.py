@@ -66,7 +66,7 @@ import numpy as np
 from keras import layers, ops
 
 __all__ = [
-    "PixelShuffle", "srresnet", "discriminator", "PRELU_INIT",
+    "PixelShuffle", "srresnet", "residual_block", "subpixel_block", "resize_conv_block", "discriminator", "PRELU_INIT",
     "LR_FROM_UINT8", "HR_FROM_UINT8", "lr_from_uint8", "hr_from_uint8", "hr_to_uint8",
     "super_resolve", "params_by_layer_type",
 ]
@@ -120,20 +120,53 @@ class PixelShuffle(layers.Layer):
         return {**super().get_config(), "block_size": self.block_size}
 
 
+def residual_block(x, filters: int, name: str, bn_momentum: float = 0.99, prelu_init: float = PRELU_INIT):
+    """One residual block of Fig. 4: conv3x3 -> BN -> PReLU -> conv3x3 -> BN, added to ``x``."""
+    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(x)
+    y = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn1")(y)
+    y = _prelu(f"{name}_prelu", prelu_init)(y)
+    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(y)
+    y = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn2")(y)
+    return layers.Add(name=f"{name}_add")([x, y])
+
+
+def subpixel_block(x, filters: int, name: str, prelu_init: float = PRELU_INIT):
+    """One x2 upsampling step of Fig. 4: conv3x3 to ``4 * filters`` channels -> pixel shuffle -> PReLU."""
+    x = layers.Conv2D(filters * 4, 3, padding="same", name=f"{name}_conv")(x)
+    x = PixelShuffle(2, name=f"{name}_shuffle")(x)
+    return _prelu(f"{name}_prelu", prelu_init)(x)
+
+
+def resize_conv_block(x, filters: int, name: str, prelu_init: float = PRELU_INIT):
+    """One x2 resize-convolution step: nearest-neighbour x2 -> conv3x3 -> PReLU (see the module docstring)."""
+    x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_nearest")(x)
+    x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv")(x)
+    return _prelu(f"{name}_prelu", prelu_init)(x)
+
+
+def _prelu(name: str, prelu_init: float):
+    return layers.PReLU(alpha_initializer=keras.initializers.Constant(float(prelu_init)), shared_axes=[1, 2],
+                        name=name)
+
+
 def srresnet(scale: int = 4, num_blocks: int = 16, filters: int = 64,
-             upsample: str = "subpixel", name: str = "srresnet",
-             bn_momentum: float = 0.99, prelu_init: float = PRELU_INIT) -> keras.Model:
+             upsample="subpixel", name: str = "srresnet",
+             bn_momentum: float = 0.99, prelu_init: float = PRELU_INIT, block=None) -> keras.Model:
     """Build the SRResNet generator of Fig. 4 (also SRGAN's generator).
 
     Args:
         scale: upscaling factor, 2, 4 or 8 (``log2(scale)`` x2 upsampling blocks).
         num_blocks: number of residual blocks B (16 in the paper).
         filters: feature channels (64 in the paper).
-        upsample: ``"subpixel"`` (paper: conv to 4*filters channels + pixel shuffle) or
-            ``"nearest"`` (resize-convolution, see the module docstring).
+        upsample: ``"subpixel"`` (the paper: :func:`subpixel_block`), ``"nearest"`` (the
+            resize-convolution, :func:`resize_conv_block`) or your own function
+            ``(x, filters, name) -> y`` that builds one x2 step on the Keras tensor ``x``.
         name: model name.
         bn_momentum: momentum of the batch-normalisation moving statistics.
         prelu_init: initial slope of every PReLU (0.25: He et al. 2015; 0: Keras' default).
+        block: None (the paper's :func:`residual_block`) or your own function
+            ``(x, filters, name) -> y`` that builds one residual block on ``x`` (``y`` must have
+            ``filters`` channels); ``name`` is unique per block.
 
     Returns:
         A functional ``keras.Model`` mapping (N, h, w, 3) LR in [0, 1] to
@@ -141,41 +174,34 @@ def srresnet(scale: int = 4, num_blocks: int = 16, filters: int = 64,
     """
     if scale not in (2, 4, 8):
         raise ValueError(f"srresnet: scale must be 2, 4 or 8 (got {scale!r})")
-    if upsample not in UPSAMPLE_MODES:
-        raise ValueError(f"srresnet: upsample must be one of {UPSAMPLE_MODES} (got {upsample!r})")
+    if not callable(upsample) and upsample not in UPSAMPLE_MODES:
+        raise ValueError(f"srresnet: upsample must be one of {UPSAMPLE_MODES} or a function (got {upsample!r})")
+    if block is not None and not callable(block):
+        raise ValueError(f"srresnet: block must be None or a function (x, filters, name) -> y (got {block!r})")
     if int(num_blocks) < 0 or int(filters) < 1:
         raise ValueError(f"srresnet: need num_blocks >= 0 and filters >= 1 "
                          f"(got num_blocks={num_blocks!r}, filters={filters!r})")
     num_blocks, filters = int(num_blocks), int(filters)
-    slope = keras.initializers.Constant(float(prelu_init))
+    if block is None:
+        def block(x, filters, name):
+            return residual_block(x, filters, name, bn_momentum, prelu_init)
+    if not callable(upsample):
+        step = subpixel_block if upsample == "subpixel" else resize_conv_block
 
-    def _prelu(name):
-        return layers.PReLU(alpha_initializer=slope, shared_axes=[1, 2], name=name)
+        def upsample(x, filters, name):
+            return step(x, filters, name, prelu_init)
 
     lr = keras.Input(shape=(None, None, 3), name="lr")
     x = layers.Conv2D(filters, 9, padding="same", name="head_conv")(lr)
-    x = _prelu("head_prelu")(x)
+    x = _prelu("head_prelu", prelu_init)(x)
     head = x
     for b in range(num_blocks):
-        p = f"res{b + 1}"
-        y = layers.Conv2D(filters, 3, padding="same", name=f"{p}_conv1")(x)
-        y = layers.BatchNormalization(momentum=bn_momentum, name=f"{p}_bn1")(y)
-        y = _prelu(f"{p}_prelu")(y)
-        y = layers.Conv2D(filters, 3, padding="same", name=f"{p}_conv2")(y)
-        y = layers.BatchNormalization(momentum=bn_momentum, name=f"{p}_bn2")(y)
-        x = layers.Add(name=f"{p}_add")([x, y])
+        x = block(x, filters, f"res{b + 1}")
     x = layers.Conv2D(filters, 3, padding="same", name="body_conv")(x)
     x = layers.BatchNormalization(momentum=bn_momentum, name="body_bn")(x)
     x = layers.Add(name="long_skip")([head, x])
     for u in range(int(round(math.log2(scale)))):
-        p = f"up{u + 1}"
-        if upsample == "subpixel":
-            x = layers.Conv2D(filters * 4, 3, padding="same", name=f"{p}_conv")(x)
-            x = PixelShuffle(2, name=f"{p}_shuffle")(x)
-        else:
-            x = layers.UpSampling2D(2, interpolation="nearest", name=f"{p}_nearest")(x)
-            x = layers.Conv2D(filters, 3, padding="same", name=f"{p}_conv")(x)
-        x = _prelu(f"{p}_prelu")(x)
+        x = upsample(x, filters, f"up{u + 1}")
     sr = layers.Conv2D(3, 9, padding="same", activation="tanh", name="tail_conv", dtype="float32")(x)
     return keras.Model(lr, sr, name=name)
 

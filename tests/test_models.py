@@ -294,3 +294,33 @@ def test_output_layers_stay_float32_under_mixed_precision(head):
     y = keras.ops.convert_to_numpy(g(x, training=False))
     logits = keras.ops.convert_to_numpy(d(y, training=False))
     assert y.dtype == np.float32 and logits.dtype == np.float32
+
+
+# ---------------------------------------------------------------- pieces a learner can swap
+
+@pytest.mark.backend
+def test_the_builder_takes_your_own_block_and_upsampler():
+    """``srresnet(block=..., upsample=...)``: the library's own pieces rebuild the same network (same
+    weights, same output), and other pieces change only what they should."""
+    import keras
+
+    m = _models()
+    keras.utils.set_random_seed(0)
+    paper = m.srresnet(num_blocks=2, filters=8)
+    same = m.srresnet(num_blocks=2, filters=8, block=lambda x, f, name: m.residual_block(x, f, name),
+                      upsample=lambda x, f, name: m.subpixel_block(x, f, name))
+    assert [w.path for w in same.weights] == [w.path for w in paper.weights]
+    same.set_weights(paper.get_weights())
+    lr = np.random.default_rng(0).random((1, 10, 12, 3)).astype("float32")
+    assert np.array_equal(keras.ops.convert_to_numpy(same(lr)), keras.ops.convert_to_numpy(paper(lr)))
+
+    def no_bn(x, filters, name):  # EDSR's block
+        y = keras.layers.Conv2D(filters, 3, padding="same", name=f"{name}_c1")(x)
+        y = keras.layers.Conv2D(filters, 3, padding="same", name=f"{name}_c2")(keras.layers.ReLU()(y))
+        return keras.layers.Add()([x, y])
+
+    # 16 blocks lose 2 BN (4 x 64 values each) and a PReLU (64 slopes) each
+    assert m.srresnet(block=no_bn).count_params() == 1_554_883 - 16 * (2 * 256 + 64)
+    assert m.srresnet(upsample=lambda x, f, name: m.resize_conv_block(x, f, name)).count_params() == 1_333_315
+    with pytest.raises(ValueError, match="block must be None or a function"):
+        m.srresnet(block="edsr")
