@@ -85,7 +85,6 @@ def test_feature_scale_meets_the_criterion_on_a_calibration_batch(calibration):
         _np(losses.content_loss(raw, sr, hr[:4])) / 12.75 ** 2, rel=1e-4)
 
 
-@pytest.mark.slow
 @pytest.mark.needs_data
 @pytest.mark.needs_vgg
 def test_feature_scale_meets_the_criterion_on_the_calibration_set(calibration):

@@ -228,7 +228,6 @@ def test_pixel_limit_replaces_pillows(tmp_path, rgb, monkeypatch):
     np.testing.assert_array_equal(read_image(path, max_pixels=None), rgb)
 
 
-@pytest.mark.slow
 def test_reads_an_image_above_pillows_limit(tmp_path):
     """A real 14000 x 13000 file (182 million pixels, above Pillow's 179-million refusal limit,
     as the x4 output of a 3500 x 3250 photo is): cheap to make as a 1-bit image, read whole."""

@@ -202,11 +202,10 @@ def test_rank_losses_equals_an_independent_computation(small, vgg_weights):
     assert [r["variant"] for r in compare.rank_losses(small, ("bicubic", "srgan-mse"))] == ["bicubic"]
 
 
-@pytest.mark.slow
 @pytest.mark.needs_data
 @pytest.mark.needs_vgg
 def test_rank_losses_on_set5(set5, vgg_weights):
-    """#11 point 5 on the whole Set5 images (slow: VGG54 of five images x three variants, twice)."""
+    """#11 point 5 on the whole Set5 images (VGG54 of five whole images x three variants, twice)."""
     from srgan_lib.teaching import compare
     variants = ("bicubic", "srresnet-mse", "srgan-vgg54")
     rows = compare.rank_losses(compare.Comparison(set5, variants), variants, dataset="Set5")
