@@ -1,11 +1,13 @@
 """The backend seam: what ``keras.ops`` does not cover, for the TensorFlow and the JAX backend.
 
-The library computes with ``keras.ops``, so one code runs on both backends.  Four things need the
+The library computes with ``keras.ops``, so one code runs on both backends.  Five things need the
 backend itself, and they live here: a gradient (``tf.GradientTape`` / ``jax.value_and_grad``), a
-compiled function (``tf.function`` / ``jax.jit``), the accelerators the backend sees, and two device
-operations of the training patch pipeline (a device copy, a 2-D gather).  Besides this module, only the
+compiled function (``tf.function`` / ``jax.jit``), the accelerators the backend sees, data-parallel
+training over them, and two device operations of the training patch pipeline (a device copy, a 2-D
+gather).  Besides this module, only the
 train step (:mod:`srgan_lib.train.trainer`) and the multi-step device loop (:mod:`srgan_lib.train.loop`)
-are written per backend, as Keras requires of a custom ``train_step``.
+are written per backend, as Keras requires of a custom ``train_step``; TensorBoard's writer
+(:mod:`srgan_lib.train.monitor`) uses TensorFlow as a file writer on either backend.
 
 In JAX a compiled function must not read Keras variables as constants (they would be frozen into the
 program, and the VGG19 weights would make it huge): :func:`compiled` and :func:`value_and_grad` pass the
@@ -20,7 +22,7 @@ from srgan_lib.errors import UserError
 SUPPORTED = ("tensorflow", "jax")
 
 __all__ = ["SUPPORTED", "name", "accelerators", "compiled", "value_and_grad", "variable_gradients",
-           "device_constant", "gather_2d"]
+           "device_constant", "gather_2d", "data_parallel_scope"]
 
 
 def name() -> str:
@@ -135,3 +137,17 @@ def gather_2d(pool, row, col):
 
         return tf.gather_nd(pool, tf.stack([row, col], axis=-1))
     return pool[row, col]
+
+
+def data_parallel_scope():
+    """The context in which models are built to train on every accelerator: a
+    ``tf.distribute.MirroredStrategy`` scope in TensorFlow; in JAX, Keras' ``DataParallel``
+    distribution is set (for the rest of the process) and the context does nothing."""
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy().scope()
+    import contextlib
+
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    return contextlib.nullcontext()

@@ -101,3 +101,12 @@ def test_commands_live_in_the_cli_package():
     assert not with_argparse, with_argparse
     assert {"srgan_lib.cli.eval", "srgan_lib.cli.train", "srgan_lib.cli.upscale", "srgan_lib.cli.export",
             "srgan_lib.cli.mos", "srgan_lib.cli.data"} <= set(graph)
+
+
+def test_backend_code_lives_in_the_seam():
+    """TensorFlow and JAX are imported only by the backend seam, the train step, the device loop and
+    the TensorBoard writer; everything else is keras.ops."""
+    allowed = {"backend.py", "train/trainer.py", "train/loop.py", "train/monitor.py"}
+    found = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                   if re.search(r"^\s*(import|from) (tensorflow|jax)\b", p.read_text(encoding="utf-8"), re.M))
+    assert set(found) <= allowed, sorted(set(found) - allowed)

@@ -17,9 +17,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import time
-from pathlib import Path
 
-import keras
 
 from srgan_lib import backend, models
 from srgan_lib.atomic import make_dir
@@ -40,12 +38,7 @@ def data_parallel_scope(cfg: TrainConfig):
     """The distribution context of ``--data-parallel`` (models must be built inside it)."""
     if not cfg.runtime.data_parallel:
         return contextlib.nullcontext()
-    if backend.name() == "tensorflow":
-        import tensorflow as tf  # backend-specific: the distribution strategy
-
-        return tf.distribute.MirroredStrategy().scope()
-    keras.distribution.set_distribution(keras.distribution.DataParallel())
-    return contextlib.nullcontext()
+    return backend.data_parallel_scope()
 
 
 def initialise_generator(trainer, spec: str) -> None:
