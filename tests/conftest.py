@@ -23,6 +23,16 @@ def pytest_collection_modifyitems(config, items):
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def load_script(name: str):
+    """The module ``scripts/<name>.py`` (the scripts are not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def toc_pages(caption: str | None = None) -> list[Path]:
     """The book's pages in ``_toc.yml`` order, as their source files (``.ipynb`` or ``.md``): the root
     page and every part's chapters, or only the chapters of the part captioned ``caption``."""

@@ -20,7 +20,6 @@ answers (a widget holding up a headless kernel) fails nbval's cell timeout.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BOOK_NOTEBOOKS
+from conftest import BOOK_NOTEBOOKS, load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = BOOK_NOTEBOOKS  # _toc.yml's notebooks
@@ -53,13 +52,6 @@ RAW_MYST = re.compile(r"\{(glue|cite|numref|doc|ref)[:}]|^[ \t]*:::[ \t]*\{|^[ \
 ])
 def test_raw_myst_pattern(text, raw):
     assert (RAW_MYST.search(text) is not None) == raw
-
-
-def _nbval_references():
-    spec = importlib.util.spec_from_file_location("nbval_references", ROOT / "scripts" / "nbval_references.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def output_texts(outputs: list[dict]) -> list[str]:
@@ -150,7 +142,7 @@ def test_chapters_pass_nbval_like_on_colab(colab_python, colab_installed, tmp_pa
                            "print(pathlib.Path(srgan_lib.__file__).resolve().parent)"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300).stdout.strip()
     assert site and not Path(site).is_relative_to(ROOT), site
-    refs = _nbval_references()
+    refs = load_script("nbval_references")
     copies = refs.write_references(tmp_path / "colab", NOTEBOOKS)
     # The kernel: Colab's versions, the wheel, no myst_nb (sitecustomize), its own HOME, smoke mode.
     kernel_env = {"PYTHONPATH": str(ROOT / "tests" / "colab"), "SRGAN_MODE": "smoke",

@@ -11,28 +11,20 @@
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import BOOK_NOTEBOOKS, CHAPTERS, toc_pages
+from conftest import BOOK_NOTEBOOKS, CHAPTERS, load_script, toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = BOOK_NOTEBOOKS
 
 
-def _module(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def _checker():
-    return _module("check_notebooks")
+    return load_script("check_notebooks")
 
 
 def test_the_toc_lists_every_page_and_the_seven_chapters():
@@ -71,7 +63,7 @@ def test_badge_check_catches_a_wrong_url(tmp_path):
 def test_every_tagged_cell_has_a_pinned_output():
     """The cells tagged ``nbval-check-output`` and tests/nbval/expected_outputs.json name the same cells,
     and every pinned cell has some output to compare."""
-    refs = _module("nbval_references")
+    refs = load_script("nbval_references")
     tagged = {(p.name, c["id"]) for p in NOTEBOOKS for c in refs.tagged_cells(json.loads(p.read_text()))}
     pinned = {(n, i) for n, cells in refs.read_expected().items() for i in cells}
     assert tagged == pinned, f"tagged, not pinned: {sorted(tagged - pinned)}; pinned, not tagged: {sorted(pinned - tagged)}"
@@ -80,7 +72,7 @@ def test_every_tagged_cell_has_a_pinned_output():
 
 
 def test_references_put_the_pinned_outputs_where_nbval_compares_them(tmp_path):
-    refs = _module("nbval_references")
+    refs = load_script("nbval_references")
     (copy,) = refs.write_references(tmp_path, [ROOT / "book" / "02_srresnet.ipynb"])
     cells = {c["id"]: c for c in json.loads(copy.read_text())["cells"]}
     pinned = refs.read_expected()["02_srresnet.ipynb"]
@@ -96,7 +88,7 @@ def test_references_put_the_pinned_outputs_where_nbval_compares_them(tmp_path):
 def test_the_built_pages_print_the_pinned_outputs():
     """The book build executed every chapter once; its tagged cells printed what is pinned (what nbval
     then checks again under Colab's conditions, tests/test_colab.py)."""
-    refs = _module("nbval_references")
+    refs = load_script("nbval_references")
     if not refs.EXECUTED.is_dir():
         pytest.skip("the book is not built (make book)")
     problems = refs.differences(refs.EXECUTED, NOTEBOOKS)
