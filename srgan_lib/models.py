@@ -206,7 +206,7 @@ def srresnet(scale: int = 4, num_blocks: int = 16, filters: int = 64,
     return keras.Model(lr, sr, name=name)
 
 
-def discriminator(input_shape=(96, 96, 3), head: str = "dense", name: str = "discriminator",
+def discriminator(input_shape=(96, 96, 3), head="dense", name: str = "discriminator",
                   bn_momentum: float = 0.99) -> keras.Model:
     """Build the SRGAN discriminator of Fig. 4 (``head="dense"``) or a PatchGAN-style
     variant after the seed (``head="patch"``).  Outputs logits / scores, never probabilities.
@@ -214,10 +214,13 @@ def discriminator(input_shape=(96, 96, 3), head: str = "dense", name: str = "dis
     Args:
         input_shape: (H, W, 3) of the HR patches; the dense head needs fixed H and W
             (Flatten), the patch head accepts None.
-        head: ``"dense"`` -> (N, 1) logits; ``"patch"`` -> (N, ceil(H/16), ceil(W/16), 1).
+        head: ``"dense"`` -> (N, 1) logits; ``"patch"`` -> (N, ceil(H/16), ceil(W/16), 1); or a
+            callable ``head(x) -> logits`` on the trunk's (N, H/16, W/16, 512) feature map, a
+            reader's own head (its output is cast to float32, like the library's heads).
     """
-    if head not in DISCRIMINATOR_HEADS:
-        raise ValueError(f"discriminator: head must be one of {DISCRIMINATOR_HEADS} (got {head!r})")
+    if not callable(head) and head not in DISCRIMINATOR_HEADS:
+        raise ValueError(f"discriminator: head must be one of {DISCRIMINATOR_HEADS} or a callable "
+                         f"(got {head!r})")
     input_shape = tuple(input_shape)
     if len(input_shape) != 3:
         raise ValueError(f"discriminator: input_shape must be (H, W, C) (got {input_shape!r})")
@@ -234,7 +237,11 @@ def discriminator(input_shape=(96, 96, 3), head: str = "dense", name: str = "dis
         if i > 0:
             x = layers.BatchNormalization(momentum=bn_momentum, name=f"{p}_bn")(x)
         x = layers.LeakyReLU(negative_slope=0.2, name=f"{p}_lrelu")(x)
-    if head == "dense":
+    if callable(head):
+        out = head(x)
+        if keras.backend.standardize_dtype(out.dtype) != "float32":
+            out = layers.Activation("linear", dtype="float32", name="logits_float32")(out)
+    elif head == "dense":
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(1024, name="fc1")(x)
         x = layers.LeakyReLU(negative_slope=0.2, name="fc1_lrelu")(x)

@@ -153,6 +153,27 @@ def test_discriminator_outputs():
     assert np.asarray(p(x[:, :64, :80], training=False)).shape == (2, 4, 5, 1)
 
 
+@pytest.mark.backend
+def test_discriminator_takes_a_readers_head():
+    """A callable head replaces the library's: a global-average-pooling head (one logit per
+    patch, any size) has 512 + 1 weights after the 4,689,216 of the trunk (the patch head's
+    trunk: 4,697,409 minus its 3x3x512 + 1 logit convolution)."""
+    import keras
+
+    m = _models()
+
+    def pooled(x):
+        return keras.layers.Dense(1)(keras.layers.GlobalAveragePooling2D()(x))
+
+    d = m.discriminator((None, None, 3), head=pooled)
+    assert d.count_params() == 4_697_409 - (9 * 512 + 1) + 513
+    x = np.random.default_rng(5).uniform(-1, 1, (2, 48, 64, 3)).astype("float32")
+    logits = np.asarray(d(x, training=False))
+    assert logits.shape == (2, 1) and logits.dtype == np.float32 and logits[0, 0] != logits[1, 0]
+    with pytest.raises(ValueError, match="head must be one of .* or a callable"):
+        m.discriminator(head="global")
+
+
 def test_model_serialisation_round_trip(tmp_path):
     m = _models()
     g = m.srresnet(num_blocks=1, filters=8)

@@ -68,7 +68,7 @@ def test_every_tagged_cell_has_a_pinned_output():
     pinned = {(n, i) for n, cells in refs.read_expected().items() for i in cells}
     assert tagged == pinned, f"tagged, not pinned: {sorted(tagged - pinned)}; pinned, not tagged: {sorted(pinned - tagged)}"
     assert all(refs.read_expected()[n][i] for n, i in pinned)
-    assert len(tagged) >= 10 and {n for n, _ in tagged} == {p.name for p in CHAPTERS}
+    assert len(tagged) >= 10 and {n for n, _ in tagged} >= {p.name for p in CHAPTERS}
 
 
 def test_references_put_the_pinned_outputs_where_nbval_compares_them(tmp_path):

@@ -33,6 +33,11 @@ def test_detach_removes_the_generator_gradient_only():
 @pytest.mark.parametrize("detach", [True, False])
 def test_a_discriminator_optimizer_never_moves_the_generator(detach):
     g, d, lr, hr = _models_and_batch()
+    before = [np.array(v) for v in d.get_weights() + g.get_weights()]
     moved = alternating.discriminator_step_moves(g, d, lr, hr, detach=detach)
     assert moved["g_moved"] == 0.0
     assert moved["d_moved"] > 0
+    # measured from the weights it was given, which it leaves as they were: a second call moves D
+    # by exactly as much
+    assert all(np.array_equal(a, b) for a, b in zip(before, d.get_weights() + g.get_weights()))
+    assert alternating.discriminator_step_moves(g, d, lr, hr, detach=detach) == moved

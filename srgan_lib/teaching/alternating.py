@@ -79,11 +79,15 @@ def discriminator_step_moves(generator, discriminator, lr, hr, detach: bool = Fa
     ``{"d_moved": L2 norm of the change of D's weights, "g_moved": the same for G}``.
 
     The optimizer is built over D's variables only, as :class:`srgan_lib.train.SRGANTrainer`'s
-    is; ``g_moved`` is therefore 0 whatever ``detach`` is.  The models' weights are changed.
+    is; ``g_moved`` is therefore 0 whatever ``detach`` is.  Every variable of both models (BatchNorm's
+    moving statistics included) is restored afterwards, so that two calls measure from the same
+    weights.
     """
     d_vars = list(discriminator.trainable_variables)
     before_d = [np.array(ops.convert_to_numpy(v.value)) for v in d_vars]
     before_g = [np.array(ops.convert_to_numpy(v.value)) for v in generator.trainable_variables]
+    saved = [(v, np.array(ops.convert_to_numpy(v.value)))
+             for m in (generator, discriminator) for v in m.variables]
     _, gd, _ = _gradients(generator, discriminator, lr, hr, detach)
     opt = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.9)
     opt.build(d_vars)
@@ -94,5 +98,8 @@ def discriminator_step_moves(generator, discriminator, lr, hr, detach: bool = Fa
                                          - b.astype(np.float64)) ** 2)
                                  for v, b in zip(variables, before))))
 
-    return {"d_moved": moved(d_vars, before_d),
-            "g_moved": moved(generator.trainable_variables, before_g)}
+    result = {"d_moved": moved(d_vars, before_d),
+              "g_moved": moved(generator.trainable_variables, before_g)}
+    for v, value in saved:
+        v.assign(value)
+    return result

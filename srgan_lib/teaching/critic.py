@@ -166,11 +166,14 @@ def trainable_after_compile(toggle: bool = False, steps: int = 2, seed: int = 0)
     return out
 
 
-def small_critic(base: int = 8, bn_momentum: float = 0.99, name: str = "small_critic"):
+def small_critic(base: int = 8, bn_momentum: float = 0.99, name: str = "small_critic", head=None):
     """The library's patch discriminator (:func:`srgan_lib.models.discriminator` with
     ``head="patch"``) with ``base`` instead of 64 filters in the first layer: the same eight
     convolutions, strides, BN and LeakyReLU(0.2), the same 3x3 logit head and so the same
     receptive field, about (base / 64)^2 of the parameters.  Outputs logits (N, H/16, W/16, 1).
+
+    ``head``: a callable ``head(x) -> logits`` on the trunk's (N, H/16, W/16, 8 base) feature map
+    in place of the 3x3 logit convolution (as in :func:`srgan_lib.models.discriminator`).
     """
     import keras
     from keras import layers
@@ -182,7 +185,10 @@ def small_critic(base: int = 8, bn_momentum: float = 0.99, name: str = "small_cr
         if i > 0:
             x = layers.BatchNormalization(momentum=bn_momentum, name=f"c{i + 1}_bn")(x)
         x = layers.LeakyReLU(negative_slope=0.2, name=f"c{i + 1}_lrelu")(x)
-    out = layers.Conv2D(1, 3, padding="same", name="patch_logits", dtype="float32")(x)
+    if head is None:
+        out = layers.Conv2D(1, 3, padding="same", name="patch_logits", dtype="float32")(x)
+    else:
+        out = head(x)
     return keras.Model(inp, out, name=name)
 
 
