@@ -43,7 +43,7 @@ FIGURES: dict[str, tuple[tuple[str, str], ...]] = {
     "3.4": (("Set14", "monarch"),),
     "3.5": (("Set14", "coastguard"), ("Set14", "flowers")),
     "4.5": (("Set14", "lenna"),),
-    "4.6": (("BSD100", "img_007"), ("Set14", "ppt3")),
+    "4.6": (("BSD100", "img_088"), ("Set14", "ppt3")),
     "5.2": (("Set14", "zebra"), ("BSD100", "img_009"), ("BSD100", "img_095"),
             ("Set5", "head")),
     "5.3": (("Set14", "zebra"),),  # speckle in its white stripes, colour fringes
