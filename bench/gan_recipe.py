@@ -6,7 +6,8 @@
     # then every checkpoint of every run, on Set5:
     python bench/gan_recipe.py RUNS/A RUNS/E ... --out data/experiments/gan_recipe.csv
 
-For each checkpoint (and for step 0, the shipped SRResNet-MSE every run starts from) the generator is
+For each checkpoint (and for step 0, the generator the run starts from: its ``config.json``'s ``init``, the
+shipped SRResNet-MSE for all but run N) the generator is
 evaluated on ``--dataset`` with ``srgan_lib.evaluate.evaluate(..., artefacts=True)``: PSNR/SSIM (Y,
 border 4), LR consistency (PSNR of the SR image degraded again against LR, largest mean colour offset)
 and the energy at the pixel-shuffle frequencies relative to HR; beside them the discriminator's health
@@ -32,6 +33,8 @@ def _flags(run: Path) -> str:
     parts = [] if cfg.get("preset") == "srgan-vgg54" else [f"{cfg.get('preset')}:"]
     if cfg.get("lr") != 1e-4:
         parts.append(f"--lr {cfg['lr']:g}")
+    if cfg.get("upsample", "subpixel") != "subpixel":
+        parts.append(f"--upsample {cfg['upsample']}")
     for key in ("d_lr", "adversarial_weight", "real_label", "pixel_weight", "mixed_precision"):
         value = cfg.get(key)
         if value is None or value is False:
@@ -72,12 +75,16 @@ def measure(runs, dataset: str, window: int) -> list[dict]:
         r = evaluate.evaluate(images, lambda lr: models.super_resolve(gen, lr), artefacts=True)
         return {k: f"{r[k]:.4f}" for k in ("psnr", "ssim", "lr_psnr", "color_offset", "artefact_energy")}
 
-    start = scores(weights.load_generator("srresnet-mse"))
+    starts: dict[str, dict] = {}  # the generator each run starts from (its config's init), scored once
     out = []
     for run in runs:
         run = Path(run)
         flags = _flags(run)
-        out.append({"run": run.name, "flags": flags, "step": 0, **start, "d_real": "", "d_fake": "", "d_acc": ""})
+        init = json.loads((run / "config.json").read_text()).get("init") or "srresnet-mse"
+        if init not in starts:
+            starts[init] = scores(weights.load_generator(init))
+        out.append({"run": run.name, "flags": flags, "step": 0, **starts[init], "d_real": "", "d_fake": "",
+                    "d_acc": ""})
         for ckpt in sorted((run / "checkpoints").glob("ckpt-*.npz")):
             step = int(ckpt.stem.split("-")[1])
             row = {"run": run.name, "flags": flags, "step": step, **scores(_generator_at(run, ckpt)),
