@@ -308,26 +308,9 @@ def shipped_training_log(name: str = "srresnet-mse") -> dict[str, dict[str, np.n
 
 
 def busiest_box(hr_uint8, size: int, scale: int = 4, margin: int | None = None) -> tuple[int, int, int]:
-    """``(top, left, size)`` of the ``size`` x ``size`` window with the most texture (the largest mean
-    squared forward difference of BT.601 Y), with ``top``/``left`` multiples of ``scale`` and at least
-    ``margin`` (default ``2 * scale``) pixels from the border: where a crop shows what SR does."""
-    from srgan_lib import metrics
+    """``(top, left, size)`` of the ``size`` x ``size`` window with the most texture, with ``top``/``left``
+    multiples of ``scale`` and at least ``margin`` (default ``2 * scale``) pixels from the border: where a
+    crop shows what SR does (:func:`srgan_lib.teaching.degradations.texture_box`, ``"busiest"``)."""
+    from srgan_lib.teaching.degradations import texture_box
 
-    y = metrics.rgb_to_y(np.asarray(hr_uint8))
-    size, scale = int(size), int(scale)
-    margin = 2 * scale if margin is None else int(margin)
-    h, w = y.shape
-    if size + 2 * margin > min(h, w):
-        raise UserError(f"a {size}-pixel box with a {margin}-pixel margin does not fit a {w}x{h} image")
-    energy = np.zeros_like(y)
-    energy[:, :-1] += np.diff(y, axis=1) ** 2
-    energy[:-1, :] += np.diff(y, axis=0) ** 2
-    integral = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    best, box = -1.0, (margin, margin, size)
-    for top in range(-(-margin // scale) * scale, h - size - margin + 1, scale):
-        for left in range(-(-margin // scale) * scale, w - size - margin + 1, scale):
-            s = (integral[top + size, left + size] - integral[top, left + size]
-                 - integral[top + size, left] + integral[top, left])
-            if s > best:
-                best, box = s, (top, left, size)
-    return box
+    return texture_box(hr_uint8, size, scale, "busiest", margin)
