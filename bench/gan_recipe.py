@@ -7,10 +7,13 @@
     python bench/gan_recipe.py RUNS/A RUNS/E ... --out data/experiments/gan_recipe.csv
 
 For each checkpoint (and for step 0, the generator the run starts from: its ``config.json``'s ``init``, the
-shipped SRResNet-MSE for all but run N) the generator is
+shipped SRResNet-MSE, or N0 for the resize-convolution runs N, NJ, NJ22, NJM and N0c) the generator is
 evaluated on ``--dataset`` with ``srgan_lib.evaluate.evaluate(..., artefacts=True)``: PSNR/SSIM (Y,
 border 4), LR consistency (PSNR of the SR image degraded again against LR, largest mean colour offset)
-and the energy at the pixel-shuffle frequencies relative to HR; beside them the discriminator's health
+and the energy at the pixel-shuffle frequencies relative to HR; the worst colour window (the largest mean,
+over a 32 x 32 window, of the chroma SR has beyond HR's, the largest over the set:
+``teaching.gan_health.colour_window``), which sees local colour stripes and blotches that the set's
+mean colour offset averages away; beside them the discriminator's health
 over the ``--window`` steps before the checkpoint, from the run's ``log.csv``. One CSV row per (run, step).
 """
 from __future__ import annotations
@@ -24,7 +27,25 @@ from pathlib import Path
 import numpy as np
 
 COLUMNS = ["run", "flags", "step", "psnr", "ssim", "lr_psnr", "color_offset", "artefact_energy",
-           "d_real", "d_fake", "d_acc"]
+           "colour_window", "d_real", "d_fake", "d_acc"]
+WINDOW = 32  # the side of the colour window
+
+
+def worst_colour_window(pairs) -> float:
+    """The largest mean chroma excess of SR over HR in a WINDOW x WINDOW window, over ``(sr, hr)`` pairs
+    (uint8 RGB): the score of :func:`srgan_lib.teaching.gan_health.colour_window`'s window."""
+    from srgan_lib.teaching import gan_health
+
+    def chroma(img):
+        x = np.asarray(img, np.float64)
+        return np.abs(x - x.mean(axis=2, keepdims=True)).sum(axis=2)
+
+    worst = 0.0
+    for sr, hr in pairs:
+        top, left, size = gan_health.colour_window(sr, hr, WINDOW)
+        excess = np.maximum(chroma(sr) - chroma(hr), 0)[top:top + size, left:left + size]
+        worst = max(worst, float(excess.mean()))
+    return worst
 
 
 def _flags(run: Path) -> str:
@@ -72,8 +93,16 @@ def measure(runs, dataset: str, window: int) -> list[dict]:
     images = evaluate.load_eval_set(dataset, 4, evaluate.GENERATOR_BYTES_PER_PIXEL)
 
     def scores(gen) -> dict:
-        r = evaluate.evaluate(images, lambda lr: models.super_resolve(gen, lr), artefacts=True)
-        return {k: f"{r[k]:.4f}" for k in ("psnr", "ssim", "lr_psnr", "color_offset", "artefact_energy")}
+        outputs = []
+
+        def upscale(lr):
+            outputs.append(models.super_resolve(gen, lr))
+            return outputs[-1]
+
+        r = evaluate.evaluate(images, upscale, artefacts=True)
+        out = {k: f"{r[k]:.4f}" for k in ("psnr", "ssim", "lr_psnr", "color_offset", "artefact_energy")}
+        out["colour_window"] = f"{worst_colour_window(zip(outputs, (hr for _, hr in images))):.2f}"
+        return out
 
     starts: dict[str, dict] = {}  # the generator each run starts from (its config's init), scored once
     out = []
@@ -107,12 +136,13 @@ def main() -> None:
         w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-    print("| run | recipe | step | PSNR | LR-PSNR | colour offset | grid energy | D(HR) | D(SR) | D acc |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| run | recipe | step | PSNR | LR-PSNR | colour offset | grid energy | colour window | D(HR) | D(SR) "
+          "| D acc |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['run']} | {r['flags']} | {r['step']} | {float(r['psnr']):.2f} | {float(r['lr_psnr']):.2f} | "
-              f"{float(r['color_offset']):.2f} | {float(r['artefact_energy']):.2f} | {r['d_real']} | {r['d_fake']} | "
-              f"{r['d_acc']} |")
+              f"{float(r['color_offset']):.2f} | {float(r['artefact_energy']):.2f} | {r['colour_window']} | "
+              f"{r['d_real']} | {r['d_fake']} | {r['d_acc']} |")
 
 
 if __name__ == "__main__":

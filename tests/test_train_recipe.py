@@ -73,3 +73,9 @@ def test_cli_takes_the_recipe_flags(tmp_path):
                        "--adversarial-weight", "0", "--pixel-weight", "1"])
     cfg = config_from_args(ns)
     assert (cfg.schedule.d_lr, cfg.loss.real_label, cfg.loss.adversarial_weight, cfg.loss.pixel_weight) == (1e-5, 0.9, 0.0, 1.0)
+
+
+def test_a_pixel_shuffle_start_for_a_resize_convolution_run_names_the_upsampling(tmp_path):
+    cfg = train.TrainConfig(preset="srresnet-mse", init="srresnet-mse", upsample="nearest", steps=1, val_data=None)
+    with pytest.raises(UserError, match=r"^--init srresnet-mse: .*upsamples by nearest.*--upsample subpixel\)$"):
+        train.train(cfg, tmp_path / "r", images=smooth_images(2, size=(100, 100)), **QUIET)

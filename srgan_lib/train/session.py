@@ -41,8 +41,9 @@ def data_parallel_scope(cfg: TrainConfig):
     return backend.data_parallel_scope()
 
 
-def initialise_generator(trainer, spec: str) -> None:
-    """Copy the weights of the generator ``spec`` (:func:`srgan_lib.weights.load_generator`)."""
+def initialise_generator(trainer, spec: str, upsample: str = "subpixel") -> None:
+    """Copy the weights of the generator ``spec`` (:func:`srgan_lib.weights.load_generator`) into
+    ``trainer``'s, whose upsampling blocks are ``upsample`` (named when the two do not match)."""
     from srgan_lib import weights
 
     source = weights.load_generator(spec)
@@ -50,7 +51,9 @@ def initialise_generator(trainer, spec: str) -> None:
     dst = trainer.generator.weights
     if sorted(src) != sorted(v.path for v in dst) or any(tuple(src[v.path].shape) != tuple(v.shape) for v in dst):
         raise UserError(f"--init {spec}: its generator does not match this run's architecture "
-                        f"(num_blocks/filters/scale/upsample)")
+                        f"(num_blocks/filters/scale/upsample)"
+                        + (f"; this run upsamples by {upsample}, and every shipped generator by pixel "
+                           f"shuffle (--upsample subpixel)" if upsample != "subpixel" else ""))
     for v in dst:
         v.assign(src[v.path].value)
 
@@ -108,7 +111,7 @@ def train(cfg: TrainConfig, out, resume: bool | None = None, images=None, verbos
             start = checkpoints.load_checkpoint(trainer, ckpt)
             echo(f"resuming {folder.path} from {ckpt.name} (step {start})")
         elif cfg.init_spec:
-            initialise_generator(trainer, cfg.init_spec)
+            initialise_generator(trainer, cfg.init_spec, cfg.model.upsample)
             echo(f"generator initialised from {cfg.init_spec}")
         folder.cut_back(start)
         total = int(cfg.schedule.steps)
