@@ -36,14 +36,10 @@ def worst_colour_window(pairs) -> float:
     (uint8 RGB): the score of :func:`srgan_lib.teaching.gan_health.colour_window`'s window."""
     from srgan_lib.teaching import gan_health
 
-    def chroma(img):
-        x = np.asarray(img, np.float64)
-        return np.abs(x - x.mean(axis=2, keepdims=True)).sum(axis=2)
-
     worst = 0.0
     for sr, hr in pairs:
         top, left, size = gan_health.colour_window(sr, hr, WINDOW)
-        excess = np.maximum(chroma(sr) - chroma(hr), 0)[top:top + size, left:left + size]
+        excess = gan_health.colour_excess(sr, hr)[top:top + size, left:left + size]
         worst = max(worst, float(excess.mean()))
     return worst
 

@@ -39,3 +39,12 @@ def test_recipe_experiments_read_the_shipped_files(tmp_path):
     got = gan_health.recipe_experiments(tmp_path)
     assert got["measures"][0]["psnr"] == 30.8 and np.isnan(got["measures"][0]["d_acc"])
     assert list(got["logs"]) == ["A"] and list(got["logs"]["A"]["d_acc"]) == [0.5, 1.0]
+
+
+def test_colour_excess_is_the_chroma_beyond_hr():
+    hr = np.full((8, 8, 3), 100, np.uint8)
+    sr = hr.copy()
+    sr[2, 3] = (130, 100, 100)  # mean 110: chroma 20 + 10 + 10 = 40 grey levels
+    excess = gan_health.colour_excess(sr, hr)
+    assert excess[2, 3] == pytest.approx(40.0) and excess.sum() == pytest.approx(40.0)
+    assert not gan_health.colour_excess(hr, sr).any()  # HR's colour beyond SR's does not count

@@ -1,8 +1,8 @@
 """Chapter 5's look at a failed GAN run: where its artefacts are, and the CPU experiments of issue #19.
 
-* :func:`colour_window` / :func:`flat_window`: the ``size`` x ``size`` window of an SR image with the
-  most colour the HR image does not have (chroma speckle), and the flattest window of the HR image
-  (where a regular grid shows); :func:`zoom` enlarges a window by pixel repetition, so that the
+* :func:`colour_excess` / :func:`colour_window` / :func:`flat_window`: the chroma an SR image has
+  beyond the HR image's, the ``size`` x ``size`` window with the most of it (chroma speckle), and the
+  flattest window of the HR image (where a regular grid shows); :func:`zoom` enlarges a window by pixel repetition, so that the
   artefacts are seen pixel by pixel.
 * :func:`loss_change_for_added_energy`: what a content loss says when a generator adds a random
   period-4 pattern or white noise of a few grey levels to its output: a loss that *falls* pays
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["colour_window", "flat_window", "zoom", "loss_change_for_added_energy", "recipe_experiments",
+__all__ = ["colour_excess", "colour_window", "flat_window", "zoom", "loss_change_for_added_energy", "recipe_experiments",
            "EXPERIMENTS_DIR"]
 
 #: the folder of the recipe experiments inside the shipped training logs
@@ -41,9 +41,15 @@ def _chroma(img) -> np.ndarray:
     return np.abs(x - x.mean(axis=2, keepdims=True)).sum(axis=2)
 
 
+def colour_excess(sr, hr) -> np.ndarray:
+    """Per pixel, the chroma ``sr`` has beyond ``hr``'s (chroma: the sum over the three channels of
+    their distances from the pixel's grey mean, in grey levels; 0 where ``sr`` has no more)."""
+    return np.maximum(_chroma(sr) - _chroma(hr), 0)
+
+
 def colour_window(sr, hr, size: int = 32) -> tuple[int, int, int]:
     """``(top, left, size)`` of the window where ``sr`` has the most chroma beyond ``hr``'s."""
-    return _best_box(np.maximum(_chroma(sr) - _chroma(hr), 0), size, largest=True)
+    return _best_box(colour_excess(sr, hr), size, largest=True)
 
 
 def flat_window(hr, size: int = 32) -> tuple[int, int, int]:
